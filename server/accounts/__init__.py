@@ -1,0 +1,1 @@
+"""Accounts: who a person is and their own settings."""

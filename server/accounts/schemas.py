@@ -1,0 +1,67 @@
+"""Account request and response bodies."""
+
+from marshmallow import Schema, fields, validate
+
+from server.accounts.models import Role
+from server.common.validation import validate_region, validate_timezone
+
+PASSWORD_RULE = validate.Length(min=10, max=256)
+DISPLAY_NAME_RULE = validate.Length(min=1, max=100)
+
+
+class UserSchema(Schema):
+    """An account as its owner sees it (never the password hash)."""
+
+    id = fields.UUID(dump_only=True)
+    email = fields.Email(dump_only=True)
+    role = fields.String(dump_only=True, validate=validate.OneOf([r.value for r in Role]))
+    display_name = fields.String(dump_only=True)
+    timezone = fields.String(dump_only=True)
+    region = fields.String(dump_only=True)
+    created_at = fields.AwareDateTime(dump_only=True)
+    updated_at = fields.AwareDateTime(dump_only=True)
+
+
+class RegisterSchema(Schema):
+    """Sign-up body."""
+
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+    password = fields.String(required=True, load_only=True, validate=PASSWORD_RULE)
+    role = fields.String(required=True, validate=validate.OneOf([r.value for r in Role]))
+    display_name = fields.String(required=True, validate=DISPLAY_NAME_RULE)
+    timezone = fields.String(
+        load_default="UTC",
+        validate=validate_timezone,
+        metadata={"description": "IANA time zone name", "example": "America/Chicago"},
+    )
+    region = fields.String(
+        load_default="US",
+        validate=validate_region,
+        metadata={"description": "ISO 3166-1 alpha-2 country code", "example": "US"},
+    )
+
+
+class UpdateMeSchema(Schema):
+    """Changes to one's own account; a new password needs the current one."""
+
+    display_name = fields.String(validate=DISPLAY_NAME_RULE)
+    timezone = fields.String(
+        validate=validate_timezone, metadata={"description": "IANA time zone name"}
+    )
+    region = fields.String(
+        validate=validate_region, metadata={"description": "ISO 3166-1 alpha-2 code"}
+    )
+    new_password = fields.String(load_only=True, validate=PASSWORD_RULE)
+    current_password = fields.String(
+        load_only=True,
+        validate=validate.Length(min=1, max=256),
+        metadata={"description": "Required when new_password is given"},
+    )
+
+
+class DeleteMeSchema(Schema):
+    """Account deletion needs the password."""
+
+    password = fields.String(
+        required=True, load_only=True, validate=validate.Length(min=1, max=256)
+    )

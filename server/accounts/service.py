@@ -1,0 +1,75 @@
+"""Account use cases: sign up, change settings, delete everything."""
+
+import logging
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+
+from server.accounts.models import Role, User
+from server.auth import service as auth_service
+from server.auth.passwords import hash_password, verify_password
+from server.db import utcnow
+from server.errors import Conflict, ValidationFailed
+from server.extensions import db
+
+log = logging.getLogger(__name__)
+EMAIL_TAKEN = "An account with this email already exists."
+
+
+def register(*, email: str, password: str, role: str, display_name: str,
+             timezone: str, region: str) -> User:
+    """Create an account with a hashed password."""
+    normalised_email = email.strip().lower()
+    if db.session.scalar(select(User.id).where(User.email == normalised_email)):
+        raise Conflict(EMAIL_TAKEN)
+    user = User(
+        email=normalised_email,
+        password_hash=hash_password(password),
+        role=Role(role),
+        display_name=display_name.strip() or display_name,
+        timezone=timezone,
+        region=region,
+    )
+    db.session.add(user)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # Two sign-ups raced for the same email; the loser gets the same 409.
+        db.session.rollback()
+        raise Conflict(EMAIL_TAKEN) from None
+    log.info("account created user=%s role=%s", user.id, user.role.value)
+    return user
+
+
+def _require_password(user: User, password: str | None, field: str) -> None:
+    """Refuse unless the given password is the user's current one."""
+    if not password or not verify_password(user.password_hash, password):
+        raise ValidationFailed(
+            "The current password is needed and was not correct.",
+            errors={field: ["Must be your current password."]},
+        )
+
+
+def update_me(*, user: User, session_id: str, changes: dict) -> User:
+    """Apply settings changes; a password change ends the user's other sessions."""
+    new_password = changes.pop("new_password", None)
+    current_password = changes.pop("current_password", None)
+    if new_password is not None:
+        _require_password(user, current_password, "current_password")
+        user.password_hash = hash_password(new_password)
+        user.password_changed_at = utcnow()
+        auth_service.end_sessions(
+            user_id=user.id, keep_session_id=session_id, reason="password_changed"
+        )
+    for field, value in changes.items():
+        setattr(user, field, value)
+    db.session.commit()
+    return user
+
+
+def delete_me(*, user: User, password: str) -> None:
+    """Delete the account; every row of the person's data goes with it (FK cascade)."""
+    _require_password(user, password, "password")
+    db.session.execute(delete(User).where(User.id == user.id))
+    db.session.commit()
+    log.info("account deleted")

@@ -1,0 +1,1 @@
+"""Authentication: sign-in, JWT sessions, refresh rotation and revocation."""

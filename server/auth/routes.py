@@ -1,0 +1,73 @@
+"""Sign-up, sign-in, token refresh and sign-out."""
+
+from flask import current_app, request
+from flask_jwt_extended import current_user, get_jwt, jwt_required
+from flask_limiter.util import get_remote_address
+from flask_smorest import Blueprint
+
+from server.accounts import service as accounts_service
+from server.accounts.models import Role
+from server.accounts.schemas import RegisterSchema, UserSchema
+from server.auth import service
+from server.auth.policy import require_role, session_id
+from server.auth.schemas import LoginSchema, TokenPairSchema
+from server.common.openapi import BEARER, problems
+from server.extensions import limiter
+
+bp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Sign-up and sessions")
+
+
+def _account_key() -> str:
+    """Rate-limit key for one account: the email being tried."""
+    body = request.get_json(silent=True)
+    email = body.get("email") if isinstance(body, dict) else None
+    return f"account:{str(email).strip().lower()}" if email else get_remote_address()
+
+
+@bp.post("/register")
+@limiter.limit(lambda: current_app.config["REGISTER_LIMIT_PER_IP"])
+@bp.arguments(RegisterSchema)
+@bp.response(201, UserSchema)
+@problems(bp, 409, 413, 415, 429)
+def register(data):
+    """Create a patient or counselor account."""
+    return accounts_service.register(**data)
+
+
+@bp.post("/login")
+@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_IP"])
+@limiter.limit(
+    lambda: current_app.config["LOGIN_FAILURES_PER_ACCOUNT"],
+    key_func=_account_key,
+    deduct_when=lambda response: response.status_code == 401,
+)
+@bp.arguments(LoginSchema)
+@bp.response(200, TokenPairSchema)
+@problems(bp, 401, 413, 415, 429)
+def login(data):
+    """Sign in and get an access token and a refresh token."""
+    return service.login(email=data["email"], password=data["password"])
+
+
+@bp.post("/refresh")
+@jwt_required(refresh=True)
+@bp.doc(
+    security=BEARER,
+    description="Send the refresh token as the Bearer token. Each refresh token works "
+    "once; using one again ends the whole sign-in session.",
+)
+@bp.response(200, TokenPairSchema)
+@problems(bp, 401)
+def refresh():
+    """Swap a refresh token for a new token pair."""
+    return service.refresh(user=current_user, payload=get_jwt())
+
+
+@bp.post("/logout")
+@require_role(*Role)
+@bp.doc(security=BEARER)
+@bp.response(204)
+@problems(bp, 401)
+def logout():
+    """End this sign-in session everywhere, at once."""
+    service.logout(session_id=session_id())

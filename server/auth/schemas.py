@@ -1,0 +1,23 @@
+"""Authentication request and response bodies."""
+
+from marshmallow import Schema, fields, validate
+
+
+class LoginSchema(Schema):
+    """Email and password."""
+
+    email = fields.String(required=True, validate=validate.Length(min=1, max=254))
+    password = fields.String(
+        required=True, load_only=True, validate=validate.Length(min=1, max=256)
+    )
+
+
+class TokenPairSchema(Schema):
+    """A fresh access token and its refresh token."""
+
+    access_token = fields.String(required=True)
+    refresh_token = fields.String(required=True)
+    token_type = fields.String(required=True, validate=validate.OneOf(["Bearer"]))
+    expires_in = fields.Integer(
+        required=True, metadata={"description": "Access token lifetime in seconds"}
+    )

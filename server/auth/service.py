@@ -1,0 +1,95 @@
+"""Sign-in use cases: login, refresh rotation with reuse detection, logout."""
+
+import logging
+
+from flask import current_app
+from flask_jwt_extended import create_access_token, create_refresh_token, get_jti
+from sqlalchemy import select, update
+
+from server.accounts.models import User
+from server.auth.models import AuthSession, RefreshToken
+from server.auth.passwords import hash_password, needs_rehash, verify_password
+from server.db import utcnow
+from server.errors import Unauthorized
+from server.extensions import db
+
+log = logging.getLogger(__name__)
+BAD_CREDENTIALS = "Email or password is incorrect."
+
+
+def _issue_tokens(user: User, auth_session: AuthSession) -> dict:
+    """Mint an access token and a recorded refresh token for a session."""
+    claims = {"sid": auth_session.id, "role": user.role.value}
+    access_token = create_access_token(identity=user.id, additional_claims=claims)
+    refresh_token = create_refresh_token(identity=user.id, additional_claims=claims)
+    lifetime = current_app.config["JWT_REFRESH_TOKEN_EXPIRES"]
+    db.session.add(
+        RefreshToken(
+            jti=get_jti(refresh_token),
+            session_id=auth_session.id,
+            expires_at=utcnow() + lifetime,
+        )
+    )
+    return {
+        "access_token": access_token,
+        "refresh_token": refresh_token,
+        "token_type": "Bearer",
+        "expires_in": int(current_app.config["JWT_ACCESS_TOKEN_EXPIRES"].total_seconds()),
+    }
+
+
+def login(*, email: str, password: str) -> dict:
+    """Check credentials and open a new session."""
+    user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+    if not verify_password(user.password_hash if user else None, password):
+        log.info("login failed")
+        raise Unauthorized(BAD_CREDENTIALS)
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    auth_session = AuthSession(user_id=user.id)
+    db.session.add(auth_session)
+    db.session.flush()
+    tokens = _issue_tokens(user, auth_session)
+    db.session.commit()
+    log.info("login succeeded user=%s", user.id)
+    return tokens
+
+
+def refresh(*, user: User, payload: dict) -> dict:
+    """Rotate a refresh token; a second use of one revokes its whole session."""
+    now = utcnow()
+    claimed = db.session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.jti == payload["jti"], RefreshToken.used_at.is_(None))
+        .values(used_at=now)
+    )
+    auth_session = db.session.get(AuthSession, payload["sid"])
+    if claimed.rowcount != 1:
+        auth_session.revoked_at = now
+        auth_session.revoked_reason = "refresh_reuse"
+        db.session.commit()
+        log.warning("refresh token reuse; session revoked user=%s", user.id)
+        raise Unauthorized("This sign-in has ended. Sign in again.")
+    tokens = _issue_tokens(user, auth_session)
+    db.session.commit()
+    return tokens
+
+
+def logout(*, session_id: str) -> None:
+    """End one session: its access and refresh tokens stop working."""
+    db.session.execute(
+        update(AuthSession)
+        .where(AuthSession.id == session_id, AuthSession.revoked_at.is_(None))
+        .values(revoked_at=utcnow(), revoked_reason="logout")
+    )
+    db.session.commit()
+
+
+def end_sessions(*, user_id: str, keep_session_id: str | None, reason: str) -> None:
+    """Revoke a user's sessions except one; the caller commits."""
+    query = update(AuthSession).where(
+        AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None)
+    )
+    if keep_session_id:
+        query = query.where(AuthSession.id != keep_session_id)
+    db.session.execute(query.values(revoked_at=utcnow(), revoked_reason=reason))

@@ -1,0 +1,73 @@
+"""Check-in endpoints (patients only)."""
+
+from flask import request
+from flask_smorest import Blueprint
+
+from server.accounts.models import Role
+from server.auth.policy import require_role, signed_in_user
+from server.checkins import service
+from server.checkins.schemas import (
+    CheckinInputSchema,
+    CheckinListQuerySchema,
+    CheckinPageSchema,
+    CheckinSchema,
+)
+from server.common.dates import parse_day
+from server.common.openapi import BEARER, ETAG_HEADER, IF_MATCH_PARAMETER, problems
+
+bp = Blueprint("checkins", __name__, url_prefix="/api/v1/checkins", description="Daily check-ins")
+
+
+@bp.get("")
+@require_role(Role.PATIENT)
+@bp.doc(security=BEARER)
+@bp.arguments(CheckinListQuerySchema, location="query", as_kwargs=True)
+@bp.response(200, CheckinPageSchema)
+@problems(bp, 401, 403)
+def list_checkins(start=None, end=None, page=1, page_size=50):
+    """List my check-ins in date order (default: the last 90 days)."""
+    patient = signed_in_user()
+    start, end = service.default_range(patient, start, end, service.DEFAULT_RANGE_DAYS)
+    return service.list_page(
+        patient_id=patient.id, start=start, end=end, page=page, page_size=page_size
+    )
+
+
+@bp.get("/<date>")
+@require_role(Role.PATIENT)
+@bp.doc(security=BEARER)
+@bp.response(200, CheckinSchema, headers=ETAG_HEADER)
+@problems(bp, 401, 403, 404, 422)
+def get_checkin(date):
+    """Get my check-in for a day."""
+    checkin = service.get_or_404(signed_in_user().id, parse_day(date))
+    return checkin, 200, {"ETag": checkin.etag}
+
+
+@bp.put("/<date>")
+@require_role(Role.PATIENT)
+@bp.doc(security=BEARER, parameters=[IF_MATCH_PARAMETER])
+@bp.arguments(CheckinInputSchema)
+@bp.response(200, CheckinSchema, headers=ETAG_HEADER, description="Replaced")
+@bp.alt_response(201, schema=CheckinSchema, headers=ETAG_HEADER, success=True,
+                 description="Created")
+@problems(bp, 401, 403, 412, 413, 415)
+def put_checkin(data, date):
+    """Create or replace my check-in for a day (safe to retry)."""
+    checkin, created = service.save_day(
+        patient=signed_in_user(),
+        day=parse_day(date),
+        data=data,
+        if_match=request.headers.get("If-Match"),
+    )
+    return checkin, 201 if created else 200, {"ETag": checkin.etag}
+
+
+@bp.delete("/<date>")
+@require_role(Role.PATIENT)
+@bp.doc(security=BEARER)
+@bp.response(204)
+@problems(bp, 401, 403, 404, 422)
+def delete_checkin(date):
+    """Delete my check-in for a day."""
+    service.delete_day(patient_id=signed_in_user().id, day=parse_day(date))

@@ -1,0 +1,1 @@
+"""Small helpers shared by features (no feature imports)."""

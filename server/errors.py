@@ -1,0 +1,233 @@
+"""One error shape everywhere: RFC 9457 problem details (application/problem+json)."""
+
+import http
+import logging
+import traceback
+
+import marshmallow as ma
+from flask import Flask, Response, current_app, g, json
+from flask_smorest import Api
+from flask_smorest.utils import prepare_response
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+log = logging.getLogger(__name__)
+
+
+class ProblemSchema(ma.Schema):
+    """RFC 9457 problem details as returned by every error."""
+
+    type = ma.fields.String(
+        required=True, metadata={"description": "URI identifying the problem type"}
+    )
+    title = ma.fields.String(required=True, metadata={"description": "Short summary"})
+    status = ma.fields.Integer(required=True, metadata={"description": "HTTP status"})
+    detail = ma.fields.String(required=True, metadata={"description": "Explanation"})
+    instance = ma.fields.String(metadata={"description": "Request path"})
+    request_id = ma.fields.String(metadata={"description": "Id to quote to support"})
+    errors = ma.fields.Dict(
+        keys=ma.fields.String(),
+        values=ma.fields.Raw(),
+        metadata={"description": "Validation errors: field name to list of messages"},
+    )
+
+
+class ApiError(Exception):
+    """An expected failure with a status, a stable problem type and a safe detail."""
+
+    status = 400
+    slug = "bad-request"
+
+    def __init__(self, detail: str, *, errors: dict | None = None, headers=None):
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = errors
+        self.headers = headers or {}
+
+
+class Unauthorized(ApiError):
+    """Missing, invalid, expired or revoked credentials."""
+
+    status, slug = 401, "unauthorized"
+
+
+class Forbidden(ApiError):
+    """Authenticated, but the role may not do this."""
+
+    status, slug = 403, "forbidden"
+
+
+class NotFound(ApiError):
+    """Nothing here for the caller (also used for other people's data)."""
+
+    status, slug = 404, "not-found"
+
+
+class Conflict(ApiError):
+    """The request conflicts with current state."""
+
+    status, slug = 409, "conflict"
+
+
+class PreconditionFailed(ApiError):
+    """If-Match did not match the current version."""
+
+    status, slug = 412, "precondition-failed"
+
+
+class ValidationFailed(ApiError):
+    """Input broke a rule; `errors` names the field and the rule."""
+
+    status, slug = 422, "validation-error"
+
+
+def problem_response(
+    status: int,
+    detail: str,
+    *,
+    slug: str | None = None,
+    errors: dict | None = None,
+    headers: dict | None = None,
+) -> Response:
+    """Build an application/problem+json response."""
+    phrase = http.HTTPStatus(status).phrase
+    base = current_app.config.get("PROBLEM_TYPE_BASE", "urn:steady:problem:")
+    body = {
+        "type": f"{base}{slug}" if slug else "about:blank",
+        "title": phrase,
+        "status": status,
+        "detail": detail,
+    }
+    request_id = g.get("request_id")
+    if request_id:
+        body["request_id"] = request_id
+    if errors:
+        body["errors"] = errors
+    response = Response(json.dumps(body), status=status, mimetype=PROBLEM_MEDIA_TYPE)
+    response.headers.setdefault("Cache-Control", "no-store")
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def _flatten_validation_messages(messages: dict) -> dict:
+    """Turn webargs' {location: {field: msgs}} into {field: msgs}."""
+    flat: dict = {}
+    for location, fields in messages.items():
+        if isinstance(fields, dict):
+            for field, field_messages in fields.items():
+                name = "body" if field == "_schema" else field
+                flat.setdefault(name, [])
+                if isinstance(field_messages, list):
+                    flat[name].extend(field_messages)
+                else:
+                    flat[name].append(field_messages)
+        else:
+            flat.setdefault(location, []).extend(fields)
+    return flat
+
+
+def _detail_for(error: HTTPException) -> str:
+    """Pick a client-safe detail for a werkzeug/webargs HTTP error."""
+    data = getattr(error, "data", None) or {}
+    if data.get("message"):
+        return data["message"]
+    if error.code == 422:
+        return "The request has invalid fields; see errors."
+    if error.code == 500:
+        return "Something went wrong on our side. Please try again."
+    return error.description or http.HTTPStatus(error.code).phrase
+
+
+class ProblemApi(Api):
+    """flask-smorest Api that answers and documents every error as problem+json."""
+
+    ERROR_SCHEMA = ProblemSchema
+
+    def handle_http_exception(self, error: HTTPException) -> Response:
+        """Render werkzeug, webargs and smorest errors as problem details."""
+        data = getattr(error, "data", None) or {}
+        errors = data.get("errors")
+        if errors is None and "messages" in data:
+            errors = _flatten_validation_messages(data["messages"])
+        headers = {
+            key: value
+            for key, value in error.get_headers()
+            if key.lower() not in ("content-type", "content-length")
+        }
+        headers.update(data.get("headers") or {})
+        slug = "validation-error" if error.code == 422 else None
+        return problem_response(
+            error.code, _detail_for(error), slug=slug, errors=errors, headers=headers
+        )
+
+    def _register_responses(self):
+        """Document every error response as application/problem+json."""
+        for status in http.HTTPStatus:
+            response = {"description": status.phrase}
+            if not (100 <= status < 200) and status not in (204, 304):
+                response["schema"] = self.ERROR_SCHEMA
+            prepare_response(response, self.spec, PROBLEM_MEDIA_TYPE)
+            self.spec.components.response(status.name, response, lazy=True)
+        response = {"description": "Default error response", "schema": self.ERROR_SCHEMA}
+        prepare_response(response, self.spec, PROBLEM_MEDIA_TYPE)
+        self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Map our exceptions and unexpected failures to problem details."""
+
+    @app.errorhandler(ApiError)
+    def handle_api_error(error: ApiError):
+        return problem_response(
+            error.status,
+            error.detail,
+            slug=error.slug,
+            errors=error.errors,
+            headers=error.headers,
+        )
+
+    @app.errorhandler(StaleDataError)
+    def handle_stale_data(error: StaleDataError):
+        _rollback()
+        return problem_response(
+            412,
+            "This record was changed by another request; fetch it and try again.",
+            slug="precondition-failed",
+        )
+
+    @app.errorhandler(IntegrityError)
+    def handle_integrity_error(error: IntegrityError):
+        _rollback()
+        log.warning("integrity error (%s)", type(error.orig).__name__)
+        return problem_response(
+            409, "The request conflicts with existing data.", slug="conflict"
+        )
+
+    @app.errorhandler(DBAPIError)
+    def handle_database_unavailable(error: DBAPIError):
+        _rollback()
+        log.error("database error (%s)", type(error.orig).__name__)
+        return problem_response(
+            503,
+            "The service is temporarily unavailable. Please retry shortly.",
+            slug="unavailable",
+            headers={"Retry-After": "5"},
+        )
+
+    @app.errorhandler(Exception)
+    def handle_unexpected(error: Exception):
+        _rollback()
+        # Frames only: exception messages can carry request values (health data).
+        frames = "".join(traceback.format_tb(error.__traceback__))
+        log.error("unhandled %s\n%s", type(error).__name__, frames)
+        return problem_response(500, _detail_for(InternalServerError()))
+
+
+def _rollback() -> None:
+    """Leave no half-done transaction behind a failed request."""
+    from server.extensions import db
+
+    db.session.rollback()

@@ -1,0 +1,5 @@
+"""Import every feature's models so Alembic and the mapper see all tables."""
+
+from server.accounts.models import User  # noqa: F401
+from server.auth.models import AuthSession, RefreshToken  # noqa: F401
+from server.checkins.models import Checkin  # noqa: F401

@@ -1,0 +1,1 @@
+"""Crisis and treatment resource catalogue."""

@@ -1,0 +1,182 @@
+"""Load and validate the versioned crisis and treatment resource catalogue."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+ENTRY_KINDS: tuple[str, ...] = (
+    "emergency",
+    "crisis",
+    "helpline",
+    "treatment",
+    "harm_reduction",
+    "medical",
+)
+
+# Fixed forever: changing it would change every entry id that clients may have stored.
+CATALOGUE_NAMESPACE = uuid.UUID("1b6d52b4-fb4a-4a0d-8556-19569439bcac")
+
+DEFAULT_PATH = Path(__file__).with_name("catalogue.json")
+
+_REQUIRED_TEXT = (
+    "key",
+    "name",
+    "kind",
+    "region",
+    "description",
+    "source_url",
+    "verified_on",
+)
+_OPTIONAL_TEXT = ("phone", "sms", "url", "hours")
+_ALLOWED_FIELDS = frozenset(_REQUIRED_TEXT + _OPTIONAL_TEXT)
+_KEY_RE = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")
+_REGION_RE = re.compile(r"^[A-Z]{2}$")
+
+
+@dataclass(frozen=True)
+class CatalogueEntry:
+    """One crisis, helpline, treatment or harm-reduction resource."""
+
+    key: str
+    name: str
+    kind: str
+    region: str
+    phone: str | None
+    sms: str | None
+    url: str | None
+    hours: str | None
+    description: str
+    source_url: str
+    verified_on: date
+
+    @property
+    def id(self) -> str:
+        """Return a UUID derived only from the key, so it is stable across releases."""
+        return str(uuid.uuid5(CATALOGUE_NAMESPACE, self.key))
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """A versioned, immutable set of resource entries."""
+
+    version: str
+    entries: tuple[CatalogueEntry, ...]
+
+    def for_region(self, region: str) -> tuple[CatalogueEntry, ...]:
+        """Return the entries for one ISO 3166-1 alpha-2 region, in file order."""
+        wanted = region.upper()
+        return tuple(e for e in self.entries if e.region == wanted)
+
+    def get(self, key: str) -> CatalogueEntry | None:
+        """Return the entry with this key, or None."""
+        return next((e for e in self.entries if e.key == key), None)
+
+
+def _parse_entry(raw: Any, index: int) -> CatalogueEntry:
+    """Validate one raw JSON object and build an entry, naming it in any error."""
+    if not isinstance(raw, Mapping):
+        raise ValueError(f"entry #{index}: must be an object")
+    key = raw.get("key")
+    label = key if isinstance(key, str) and key else f"entry #{index}"
+
+    def fail(problem: str) -> ValueError:
+        return ValueError(f"catalogue entry {label!r}: {problem}")
+
+    unknown = sorted(set(raw) - _ALLOWED_FIELDS)
+    if unknown:
+        # Strict on purpose: a typo such as "phon" would otherwise hide a number.
+        raise fail(f"unknown field(s) {', '.join(unknown)}")
+    for field in _REQUIRED_TEXT:
+        value = raw.get(field)
+        if not isinstance(value, str) or not value.strip():
+            raise fail(f"missing or empty required field {field!r}")
+    for field in _OPTIONAL_TEXT:
+        value = raw.get(field)
+        if value is not None and (not isinstance(value, str) or not value.strip()):
+            raise fail(f"field {field!r} must be a non-empty string or null")
+
+    if not _KEY_RE.match(raw["key"]):
+        raise fail("key must be a lowercase slug")
+    if raw["kind"] not in ENTRY_KINDS:
+        raise fail(f"kind {raw['kind']!r} is not one of {', '.join(ENTRY_KINDS)}")
+    if not _REGION_RE.match(raw["region"]):
+        raise fail(f"region {raw['region']!r} is not two uppercase letters")
+    if not raw["source_url"].startswith(("http://", "https://")):
+        raise fail("source_url must start with http")
+    url = raw.get("url")
+    if url is not None and not url.startswith(("http://", "https://")):
+        raise fail("url must start with http")
+    if not any(raw.get(f) for f in ("phone", "sms", "url")):
+        # An entry nobody can contact is useless in a crisis.
+        raise fail("needs at least one of phone, sms or url")
+    try:
+        verified_on = date.fromisoformat(raw["verified_on"])
+    except ValueError:
+        raise fail(f"verified_on {raw['verified_on']!r} is not an ISO date") from None
+
+    return CatalogueEntry(
+        key=raw["key"],
+        name=raw["name"],
+        kind=raw["kind"],
+        region=raw["region"],
+        phone=raw.get("phone"),
+        sms=raw.get("sms"),
+        url=url,
+        hours=raw.get("hours"),
+        description=raw["description"],
+        source_url=raw["source_url"],
+        verified_on=verified_on,
+    )
+
+
+def parse_catalogue(data: Any) -> Catalogue:
+    """Validate an already-decoded catalogue document."""
+    if not isinstance(data, Mapping):
+        raise ValueError("catalogue: top level must be an object")
+    version = data.get("version")
+    if not isinstance(version, str) or not version.strip():
+        raise ValueError("catalogue: missing or empty 'version'")
+    raw_entries = data.get("entries")
+    if not isinstance(raw_entries, list):
+        raise ValueError("catalogue: 'entries' must be a list")
+
+    entries = tuple(_parse_entry(raw, i) for i, raw in enumerate(raw_entries))
+    seen: set[str] = set()
+    for entry in entries:
+        if entry.key in seen:
+            raise ValueError(f"catalogue entry {entry.key!r}: duplicate key")
+        seen.add(entry.key)
+    return Catalogue(version=version, entries=entries)
+
+
+def load_catalogue(path: str | Path | None = None) -> Catalogue:
+    """Load and validate the catalogue JSON, defaulting to the shipped file."""
+    source = Path(path) if path is not None else DEFAULT_PATH
+    with source.open(encoding="utf-8") as fh:
+        data = json.load(fh)
+    return parse_catalogue(data)
+
+
+def verification_cutoff(today: date, months: int = 12) -> date:
+    """Return the oldest acceptable verified_on date, `months` before today."""
+    year, month0 = divmod(today.year * 12 + today.month - 1 - months, 12)
+    month = month0 + 1
+    # Clamp the day so e.g. 31 March minus one month lands on the last day of February.
+    next_month_first = date(year + month // 12, month % 12 + 1, 1)
+    last_day = (next_month_first - date(year, month, 1)).days
+    return date(year, month, min(today.day, last_day))
+
+
+def stale_entries(
+    catalogue: Catalogue, today: date, months: int = 12
+) -> tuple[CatalogueEntry, ...]:
+    """Return entries last verified more than `months` before today."""
+    cutoff = verification_cutoff(today, months)
+    return tuple(e for e in catalogue.entries if e.verified_on < cutoff)

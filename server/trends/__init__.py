@@ -1,0 +1,1 @@
+"""Symptom trend aggregation and chart rendering."""

@@ -1,0 +1,99 @@
+"""Test data builders that go through the HTTP API like the mobile app does."""
+
+import itertools
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+PASSWORD = "correct horse battery"
+_sequence = itertools.count(1)
+
+
+@dataclass
+class Person:
+    """A registered user and the headers of their signed-in session."""
+
+    id: str
+    email: str
+    role: str
+    display_name: str
+    tokens: dict = field(default_factory=dict)
+
+    @property
+    def headers(self) -> dict:
+        """Authorization header with the access token."""
+        return {"Authorization": f"Bearer {self.tokens['access_token']}"}
+
+    @property
+    def refresh_headers(self) -> dict:
+        """Authorization header with the refresh token."""
+        return {"Authorization": f"Bearer {self.tokens['refresh_token']}"}
+
+
+def checkin_body(**overrides) -> dict:
+    """A valid check-in body with moderate scores."""
+    body = {"nausea": 3, "aches": 4, "anxiety": 5, "insomnia": 2}
+    body.update(overrides)
+    return body
+
+
+class Factory:
+    """Creates people and their data through the public API."""
+
+    def __init__(self, app, client):
+        self.app = app
+        self.client = client
+
+    def person(self, role: str = "patient", *, login: bool = True, **fields) -> Person:
+        """Register (and by default sign in) a new person."""
+        n = next(_sequence)
+        body = {
+            "email": f"person{n}@example.org",
+            "password": PASSWORD,
+            "role": role,
+            "display_name": f"Person {n}",
+            **fields,
+        }
+        response = self.client.post("/api/v1/auth/register", json=body)
+        assert response.status_code == 201, response.json
+        person = Person(
+            id=response.json["id"],
+            email=response.json["email"],
+            role=role,
+            display_name=body["display_name"],
+        )
+        if login:
+            person.tokens = self.login(person.email)
+        return person
+
+    def patient(self, **fields) -> Person:
+        """A signed-in patient."""
+        return self.person("patient", **fields)
+
+    def counselor(self, **fields) -> Person:
+        """A signed-in counselor."""
+        return self.person("counselor", **fields)
+
+    def login(self, email: str, password: str = PASSWORD) -> dict:
+        """Sign in and return the token pair."""
+        response = self.client.post(
+            "/api/v1/auth/login", json={"email": email, "password": password}
+        )
+        assert response.status_code == 200, response.json
+        return response.json
+
+    def checkin(self, person: Person, day: date, **overrides):
+        """PUT a check-in for a day and return the response."""
+        response = self.client.put(
+            f"/api/v1/checkins/{day.isoformat()}",
+            json=checkin_body(**overrides),
+            headers=person.headers,
+        )
+        assert response.status_code in (200, 201), response.json
+        return response
+
+    def log(self, person: Person, end: date, scores: list[dict | None]) -> None:
+        """Log consecutive days ending at `end`; None leaves a gap."""
+        start = end - timedelta(days=len(scores) - 1)
+        for offset, overrides in enumerate(scores):
+            if overrides is not None:
+                self.checkin(person, start + timedelta(days=offset), **overrides)

@@ -1,0 +1,209 @@
+"""Tests for the crisis and treatment resource catalogue."""
+
+import copy
+import json
+import re
+import uuid
+from dataclasses import fields
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from server.resources.catalogue import (
+    CATALOGUE_NAMESPACE,
+    DEFAULT_PATH,
+    ENTRY_KINDS,
+    Catalogue,
+    CatalogueEntry,
+    load_catalogue,
+    stale_entries,
+    verification_cutoff,
+)
+
+# Word boundaries so "overdose" is allowed but "dose" on its own is not.
+DOSING_RE = re.compile(r"\b(mg|mgs|dose|doses|dosage|dosing|milligrams?)\b", re.I)
+TEXT_FIELDS = ("key", "name", "phone", "sms", "url", "hours", "description")
+
+
+@pytest.fixture(scope="module")
+def catalogue() -> Catalogue:
+    """Load the shipped catalogue once per module."""
+    return load_catalogue()
+
+
+@pytest.fixture
+def raw_doc() -> dict:
+    """Return a fresh copy of the shipped JSON for mutation."""
+    return json.loads(DEFAULT_PATH.read_text(encoding="utf-8"))
+
+
+def write_doc(tmp_path: Path, doc: dict) -> Path:
+    """Write a catalogue document to a temporary file."""
+    path = tmp_path / "catalogue.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    return path
+
+
+def test_shipped_file_loads(catalogue: Catalogue) -> None:
+    """The shipped catalogue parses, is versioned and non-empty."""
+    assert catalogue.version == "2026-11-24"
+    assert len(catalogue.entries) >= 15
+    assert all(isinstance(e, CatalogueEntry) for e in catalogue.entries)
+    assert {e.kind for e in catalogue.entries} <= set(ENTRY_KINDS)
+
+
+def test_every_entry_is_sourced_and_fresh(catalogue: Catalogue) -> None:
+    """Each entry has a source and was verified within the last 12 months."""
+    today = date.today()
+    cutoff = verification_cutoff(today)
+    for entry in catalogue.entries:
+        assert entry.source_url.startswith("http"), entry.key
+        assert entry.verified_on <= today, f"{entry.key} verified in the future"
+        assert entry.verified_on >= cutoff, (
+            f"{entry.key} last verified {entry.verified_on}; re-check it against "
+            "its source and update verified_on"
+        )
+    assert stale_entries(catalogue, today) == ()
+
+
+def test_staleness_check_catches_old_entry(catalogue: Catalogue) -> None:
+    """An entry verified 13 months ago is reported as stale."""
+    entry = catalogue.entries[0]
+    old = CatalogueEntry(
+        **{f.name: getattr(entry, f.name) for f in fields(entry)}
+        | {"verified_on": date(2025, 10, 24)}
+    )
+    stale = stale_entries(Catalogue("x", (old,)), today=date(2026, 11, 24))
+    assert stale == (old,)
+    fresh = stale_entries(Catalogue("x", (old,)), today=date(2026, 10, 24))
+    assert fresh == ()
+
+
+@pytest.mark.parametrize(
+    ("today", "cutoff"),
+    [
+        (date(2026, 11, 24), date(2025, 11, 24)),
+        (date(2024, 2, 29), date(2023, 2, 28)),
+        (date(2026, 1, 1), date(2025, 1, 1)),
+    ],
+)
+def test_verification_cutoff(today: date, cutoff: date) -> None:
+    """The cutoff is 12 calendar months back, clamped at month end."""
+    assert verification_cutoff(today) == cutoff
+
+
+@pytest.mark.parametrize("region", ["US", "CA", "GB", "AU"])
+def test_region_has_emergency_and_crisis(catalogue: Catalogue, region: str) -> None:
+    """Regions with a confirmed emergency number list it and a crisis line."""
+    kinds = {e.kind for e in catalogue.for_region(region)}
+    assert "emergency" in kinds
+    assert "crisis" in kinds
+
+
+def test_ireland_has_crisis_but_no_unconfirmed_emergency(catalogue: Catalogue) -> None:
+    """No Irish emergency number was confirmed, so only crisis lines are listed."""
+    kinds = {e.kind for e in catalogue.for_region("IE")}
+    assert "crisis" in kinds
+    assert "emergency" not in kinds
+
+
+def test_us_overdose_and_treatment_entries(catalogue: Catalogue) -> None:
+    """The US naloxone guidance and FindTreatment.gov entries are present."""
+    naloxone = catalogue.get("us-naloxone-overdose-response")
+    assert naloxone is not None
+    assert naloxone.kind == "harm_reduction"
+    assert naloxone.url == (
+        "https://www.hhs.gov/opioids/treatment/overdose-response/index.html"
+    )
+    for step in ("911", "naloxone", "breathing", "side", "stay"):
+        assert step in naloxone.description
+    treatment = catalogue.get("us-findtreatment-gov")
+    assert treatment is not None
+    assert treatment.kind == "treatment"
+    assert treatment.url == "https://findtreatment.gov"
+
+
+def test_unconfirmed_numbers_are_left_out(catalogue: Catalogue) -> None:
+    """Numbers the reference marks as unconfirmed or ended never ship."""
+    blob = json.dumps([e.__dict__ for e in catalogue.entries], default=str)
+    for number in ("0800 77 66 00", "85258", "Press 3"):
+        assert number not in blob
+    frank = catalogue.get("gb-frank")
+    assert frank is not None and frank.phone is None
+
+
+def test_no_dosing_text(catalogue: Catalogue) -> None:
+    """No entry gives dosing information for any substance."""
+    for entry in catalogue.entries:
+        for name in TEXT_FIELDS:
+            value = getattr(entry, name) or ""
+            assert not DOSING_RE.search(value), f"{entry.key}.{name}: {value!r}"
+
+
+def test_dosing_regex_allows_overdose() -> None:
+    """The dosing check does not flag the word overdose."""
+    assert not DOSING_RE.search("overdose response")
+    assert DOSING_RE.search("a second dose")
+    assert DOSING_RE.search("4 mg spray")
+
+
+def test_ids_unique_and_stable(catalogue: Catalogue) -> None:
+    """Ids are unique UUIDs derived from the key alone."""
+    ids = [e.id for e in catalogue.entries]
+    assert len(set(ids)) == len(ids)
+    assert len({e.key for e in catalogue.entries}) == len(ids)
+    entry = catalogue.get("us-988-lifeline")
+    assert entry is not None
+    assert entry.id == str(uuid.uuid5(CATALOGUE_NAMESPACE, "us-988-lifeline"))
+    # Pinned literal: if this changes, clients holding old ids break.
+    assert entry.id == "27136b90-9f64-544f-84de-eacfe00e012f"
+    assert load_catalogue().get("us-988-lifeline").id == entry.id
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        ({"kind": "hotline"}, "kind"),
+        ({"region": "us"}, "region"),
+        ({"region": "USA"}, "region"),
+        ({"verified_on": "24/11/2026"}, "verified_on"),
+        ({"source_url": "samhsa.gov"}, "source_url"),
+        ({"source_url": None}, "source_url"),
+        ({"description": ""}, "description"),
+        ({"phone": None, "sms": None, "url": None}, "phone, sms or url"),
+        ({"phon": "123"}, "unknown field"),
+    ],
+)
+def test_malformed_entry_names_key(
+    tmp_path: Path, raw_doc: dict, change: dict, problem: str
+) -> None:
+    """A malformed entry raises ValueError naming its key and the problem."""
+    doc = copy.deepcopy(raw_doc)
+    doc["entries"][0].update(change)
+    key = doc["entries"][0]["key"]
+    with pytest.raises(ValueError, match=re.escape(key)) as excinfo:
+        load_catalogue(write_doc(tmp_path, doc))
+    assert problem in str(excinfo.value)
+
+
+def test_missing_required_field(tmp_path: Path, raw_doc: dict) -> None:
+    """Dropping a required field is reported with the entry key."""
+    del raw_doc["entries"][2]["name"]
+    key = raw_doc["entries"][2]["key"]
+    with pytest.raises(ValueError, match=rf"{re.escape(key)}.*'name'"):
+        load_catalogue(write_doc(tmp_path, raw_doc))
+
+
+def test_missing_key_uses_index(tmp_path: Path, raw_doc: dict) -> None:
+    """An entry with no key is named by its position instead."""
+    del raw_doc["entries"][1]["key"]
+    with pytest.raises(ValueError, match=r"entry #1"):
+        load_catalogue(write_doc(tmp_path, raw_doc))
+
+
+def test_duplicate_key_rejected(tmp_path: Path, raw_doc: dict) -> None:
+    """Two entries with one key would collide on id, so loading fails."""
+    raw_doc["entries"].append(copy.deepcopy(raw_doc["entries"][0]))
+    with pytest.raises(ValueError, match="duplicate"):
+        load_catalogue(write_doc(tmp_path, raw_doc))
