@@ -28,6 +28,7 @@ def create_app(config: Config | dict | None = None) -> Flask:
     app.json.sort_keys = False
 
     register_extensions(app)
+    register_converters(app)
     register_blueprints(app)
     register_error_handlers(app)
     register_request_hooks(app)
@@ -88,6 +89,14 @@ def configure_sqlite(engine, busy_timeout_ms: int) -> None:
         # A deferred read-then-write transaction fails at once with "database is
         # locked"; IMMEDIATE takes the write lock up front and honours busy_timeout.
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def register_converters(app: Flask) -> None:
+    """URL converters, documented in the spec with their formats."""
+    from server.common.dates import DayConverter
+
+    app.url_map.converters["day"] = DayConverter
+    api.register_converter(DayConverter, lambda _converter: {"type": "string", "format": "date"})
 
 
 def register_blueprints(app: Flask) -> None:

@@ -20,12 +20,8 @@ class Config:
     SQLITE_BUSY_TIMEOUT_MS = 10_000
 
     JWT_TOKEN_LOCATION = ["headers"]
-    JWT_ACCESS_TOKEN_EXPIRES = timedelta(
-        minutes=int(os.environ.get("ACCESS_TOKEN_MINUTES", "15"))
-    )
-    JWT_REFRESH_TOKEN_EXPIRES = timedelta(
-        days=int(os.environ.get("REFRESH_TOKEN_DAYS", "30"))
-    )
+    JWT_ACCESS_TOKEN_EXPIRES = timedelta(minutes=int(os.environ.get("ACCESS_TOKEN_MINUTES", "15")))
+    JWT_REFRESH_TOKEN_EXPIRES = timedelta(days=int(os.environ.get("REFRESH_TOKEN_DAYS", "30")))
     JWT_ALGORITHM = "HS256"
     JWT_DECODE_ALGORITHMS = ["HS256"]
     JWT_ENCODE_ISSUER = JWT_DECODE_ISSUER = "steady"

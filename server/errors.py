@@ -8,7 +8,7 @@ import marshmallow as ma
 from flask import Flask, Response, current_app, g, json
 from flask_smorest import Api
 from flask_smorest.utils import prepare_response
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -202,8 +202,15 @@ def register_error_handlers(app: Flask) -> None:
     def handle_integrity_error(error: IntegrityError):
         _rollback()
         log.warning("integrity error (%s)", type(error.orig).__name__)
+        return problem_response(409, "The request conflicts with existing data.", slug="conflict")
+
+    @app.errorhandler(DataError)
+    def handle_unstorable_value(error: DataError):
+        # Validation should catch these first; never echo the database's message.
+        _rollback()
+        log.warning("data error (%s)", type(error.orig).__name__)
         return problem_response(
-            409, "The request conflicts with existing data.", slug="conflict"
+            422, "A value in the request cannot be stored.", slug="validation-error"
         )
 
     @app.errorhandler(DBAPIError)

@@ -1,14 +1,12 @@
 """The signed-in person's own account."""
 
-from flask_smorest import Blueprint
-
 from server.accounts import service
 from server.accounts.models import Role
 from server.accounts.schemas import DeleteMeSchema, UpdateMeSchema, UserSchema
 from server.auth.policy import require_role, session_id, signed_in_user
-from server.common.openapi import BEARER, problems
+from server.common.openapi import BEARER, ApiBlueprint, problems
 
-bp = Blueprint("accounts", __name__, url_prefix="/api/v1/me", description="My account")
+bp = ApiBlueprint("accounts", __name__, url_prefix="/api/v1/me", description="My account")
 
 
 @bp.get("")
@@ -26,7 +24,7 @@ def get_me():
 @bp.doc(security=BEARER)
 @bp.arguments(UpdateMeSchema)
 @bp.response(200, UserSchema)
-@problems(bp, 401, 413, 415)
+@problems(bp, 401, 403, 413, 415)
 def update_me(changes):
     """Change my name, time zone, region or password."""
     return service.update_me(user=signed_in_user(), session_id=session_id(), changes=changes)
@@ -37,7 +35,7 @@ def update_me(changes):
 @bp.doc(security=BEARER)
 @bp.arguments(DeleteMeSchema)
 @bp.response(204)
-@problems(bp, 401, 413, 415)
+@problems(bp, 401, 403, 413, 415)
 def delete_me(data):
     """Delete my account and all of my data."""
     service.delete_me(user=signed_in_user(), password=data["password"])

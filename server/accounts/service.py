@@ -9,15 +9,16 @@ from server.accounts.models import Role, User
 from server.auth import service as auth_service
 from server.auth.passwords import hash_password, verify_password
 from server.db import utcnow
-from server.errors import Conflict, ValidationFailed
+from server.errors import Conflict, Forbidden
 from server.extensions import db
 
 log = logging.getLogger(__name__)
 EMAIL_TAKEN = "An account with this email already exists."
 
 
-def register(*, email: str, password: str, role: str, display_name: str,
-             timezone: str, region: str) -> User:
+def register(
+    *, email: str, password: str, role: str, display_name: str, timezone: str, region: str
+) -> User:
     """Create an account with a hashed password."""
     normalised_email = email.strip().lower()
     if db.session.scalar(select(User.id).where(User.email == normalised_email)):
@@ -44,8 +45,8 @@ def register(*, email: str, password: str, role: str, display_name: str,
 def _require_password(user: User, password: str | None, field: str) -> None:
     """Refuse unless the given password is the user's current one."""
     if not password or not verify_password(user.password_hash, password):
-        raise ValidationFailed(
-            "The current password is needed and was not correct.",
+        raise Forbidden(
+            "Your current password is needed for this and was not correct.",
             errors={field: ["Must be your current password."]},
         )
 

@@ -10,9 +10,7 @@ from flask import current_app
 @lru_cache(maxsize=4)
 def _hasher(time_cost: int, memory_cost: int, parallelism: int) -> PasswordHasher:
     """Build (once per parameter set) an argon2id hasher."""
-    return PasswordHasher(
-        time_cost=time_cost, memory_cost=memory_cost, parallelism=parallelism
-    )
+    return PasswordHasher(time_cost=time_cost, memory_cost=memory_cost, parallelism=parallelism)
 
 
 def _current_hasher() -> PasswordHasher:
@@ -38,9 +36,7 @@ def verify_password(stored_hash: str | None, password: str) -> bool:
     """Check a password in constant work whether or not the account exists."""
     hasher = _current_hasher()
     try:
-        return hasher.verify(stored_hash or _dummy_hash(hasher), password) and bool(
-            stored_hash
-        )
+        return hasher.verify(stored_hash or _dummy_hash(hasher), password) and bool(stored_hash)
     except (VerificationError, InvalidHashError):
         return False
 

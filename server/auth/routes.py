@@ -3,7 +3,6 @@
 from flask import current_app, request
 from flask_jwt_extended import current_user, get_jwt, jwt_required
 from flask_limiter.util import get_remote_address
-from flask_smorest import Blueprint
 
 from server.accounts import service as accounts_service
 from server.accounts.models import Role
@@ -11,10 +10,10 @@ from server.accounts.schemas import RegisterSchema, UserSchema
 from server.auth import service
 from server.auth.policy import require_role, session_id
 from server.auth.schemas import LoginSchema, TokenPairSchema
-from server.common.openapi import BEARER, problems
+from server.common.openapi import BEARER, ApiBlueprint, problems
 from server.extensions import limiter
 
-bp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Sign-up and sessions")
+bp = ApiBlueprint("auth", __name__, url_prefix="/api/v1/auth", description="Sign-up and sessions")
 
 
 def _account_key() -> str:

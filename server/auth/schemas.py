@@ -2,14 +2,14 @@
 
 from marshmallow import Schema, fields, validate
 
+from server.common.fields import Text
+
 
 class LoginSchema(Schema):
     """Email and password."""
 
-    email = fields.String(required=True, validate=validate.Length(min=1, max=254))
-    password = fields.String(
-        required=True, load_only=True, validate=validate.Length(min=1, max=256)
-    )
+    email = Text(required=True, validate=validate.Length(min=1, max=254))
+    password = Text(required=True, load_only=True, validate=validate.Length(min=1, max=256))
 
 
 class TokenPairSchema(Schema):

@@ -1,7 +1,6 @@
 """Check-in endpoints (patients only)."""
 
 from flask import request
-from flask_smorest import Blueprint
 
 from server.accounts.models import Role
 from server.auth.policy import require_role, signed_in_user
@@ -13,9 +12,11 @@ from server.checkins.schemas import (
     CheckinSchema,
 )
 from server.common.dates import parse_day
-from server.common.openapi import BEARER, ETAG_HEADER, IF_MATCH_PARAMETER, problems
+from server.common.openapi import BEARER, ETAG_HEADER, IF_MATCH_PARAMETER, ApiBlueprint, problems
 
-bp = Blueprint("checkins", __name__, url_prefix="/api/v1/checkins", description="Daily check-ins")
+bp = ApiBlueprint(
+    "checkins", __name__, url_prefix="/api/v1/checkins", description="Daily check-ins"
+)
 
 
 @bp.get("")
@@ -33,7 +34,7 @@ def list_checkins(start=None, end=None, page=1, page_size=50):
     )
 
 
-@bp.get("/<date>")
+@bp.get("/<day:date>")
 @require_role(Role.PATIENT)
 @bp.doc(security=BEARER)
 @bp.response(200, CheckinSchema, headers=ETAG_HEADER)
@@ -44,13 +45,14 @@ def get_checkin(date):
     return checkin, 200, {"ETag": checkin.etag}
 
 
-@bp.put("/<date>")
+@bp.put("/<day:date>")
 @require_role(Role.PATIENT)
 @bp.doc(security=BEARER, parameters=[IF_MATCH_PARAMETER])
 @bp.arguments(CheckinInputSchema)
 @bp.response(200, CheckinSchema, headers=ETAG_HEADER, description="Replaced")
-@bp.alt_response(201, schema=CheckinSchema, headers=ETAG_HEADER, success=True,
-                 description="Created")
+@bp.alt_response(
+    201, schema=CheckinSchema, headers=ETAG_HEADER, success=True, description="Created"
+)
 @problems(bp, 401, 403, 412, 413, 415)
 def put_checkin(data, date):
     """Create or replace my check-in for a day (safe to retry)."""
@@ -63,7 +65,7 @@ def put_checkin(data, date):
     return checkin, 201 if created else 200, {"ETag": checkin.etag}
 
 
-@bp.delete("/<date>")
+@bp.delete("/<day:date>")
 @require_role(Role.PATIENT)
 @bp.doc(security=BEARER)
 @bp.response(204)

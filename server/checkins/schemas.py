@@ -2,20 +2,20 @@
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from server.common.fields import StrictBoolean
+from server.common.fields import StrictBoolean, Text
 
 SCORE = validate.Range(min=0, max=10)
 
 
 def _core_score(label: str):
-    """A required 0-10 integer score."""
+    """Declare a required 0-10 integer score."""
     return fields.Integer(
         required=True, strict=True, validate=SCORE, metadata={"description": label}
     )
 
 
 def _optional_score(label: str):
-    """An optional 0-10 integer score (null or absent when not rated)."""
+    """Declare an optional 0-10 integer score (null or absent when not rated)."""
     return fields.Integer(
         strict=True,
         allow_none=True,
@@ -26,7 +26,7 @@ def _optional_score(label: str):
 
 
 def _optional_flag(label: str):
-    """An optional strict boolean."""
+    """Declare an optional strict boolean."""
     return StrictBoolean(allow_none=True, load_default=None, metadata={"description": label})
 
 
@@ -49,7 +49,7 @@ class CheckinInputSchema(Schema):
     )
     used_opioids = _optional_flag("Used opioids since the last check-in")
     crisis = _optional_flag("Feeling unsafe or in crisis")
-    note = fields.String(
+    note = Text(
         allow_none=True,
         load_default=None,
         validate=validate.Length(max=2000),

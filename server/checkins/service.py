@@ -71,7 +71,7 @@ def list_page(*, patient_id: str, start: date, end: date, page: int, page_size: 
 
 
 def _check_day_allowed(patient: User, day: date) -> None:
-    """A check-in is for a real day between 2000-01-01 and the patient's today."""
+    """Allow only days from 2000-01-01 up to the patient's today."""
     if day < EARLIEST_CHECKIN_DATE:
         raise ValidationFailed(
             "The date is too early.", errors={"date": ["Must be 2000-01-01 or later."]}

@@ -3,6 +3,8 @@
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from werkzeug.routing import BaseConverter
+
 from server.errors import ValidationFailed
 
 EARLIEST_CHECKIN_DATE = date(2000, 1, 1)
@@ -24,3 +26,9 @@ def parse_day(value: str, *, field: str = "date") -> date:
             "The date is not valid.",
             errors={field: ["Must be a calendar date in YYYY-MM-DD form."]},
         ) from None
+
+
+class DayConverter(BaseConverter):
+    """URL segment documented as an ISO date; parsed by the view so bad input is a 422."""
+
+    regex = "[^/]+"

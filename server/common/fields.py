@@ -1,6 +1,9 @@
 """Strict marshmallow fields for JSON bodies."""
 
-from marshmallow import fields
+from marshmallow import fields, validate
+
+# Documented as a pattern so clients and fuzzers know the rule; no database stores NUL.
+NO_NUL = validate.Regexp(r"^[^\x00]*$", error="Must not contain NUL characters.")
 
 
 class StrictBoolean(fields.Boolean):
@@ -11,3 +14,11 @@ class StrictBoolean(fields.Boolean):
         if not isinstance(value, bool):
             raise self.make_error("invalid")
         return value
+
+
+class Text(fields.String):
+    """A string field that also refuses NUL characters."""
+
+    def __init__(self, *args, validate=None, **kwargs):
+        rules = [validate] if callable(validate) else list(validate or [])
+        super().__init__(*args, validate=[*rules, NO_NUL], **kwargs)

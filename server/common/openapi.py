@@ -2,6 +2,10 @@
 
 from http import HTTPStatus
 
+from flask_smorest import Blueprint
+from marshmallow import ValidationError, missing
+from webargs.flaskparser import FlaskParser
+
 BEARER = [{"bearerAuth": []}]
 ETAG_HEADER = {
     "ETag": {
@@ -27,3 +31,34 @@ def problems(blp, *codes: int):
         return view
 
     return decorator
+
+
+def _repair_text(data):
+    """Replace lone UTF-16 surrogates (not characters, unstorable) with U+FFFD."""
+    if isinstance(data, dict):
+        return {key: _repair_text(value) for key, value in data.items()}
+    if isinstance(data, list):
+        return [_repair_text(value) for value in data]
+    if isinstance(data, str):
+        try:
+            data.encode("utf-8")
+        except UnicodeEncodeError:
+            return data.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return data
+
+
+class _JsonBodyParser(FlaskParser):
+    """webargs parser that refuses a missing body and repairs broken surrogates."""
+
+    def load_json(self, req, schema):
+        """Return the JSON body, or fail validation when there is none."""
+        data = super().load_json(req, schema)
+        if data is missing:
+            raise ValidationError({"body": ["A JSON request body is required."]})
+        return _repair_text(data)
+
+
+class ApiBlueprint(Blueprint):
+    """flask-smorest Blueprint whose JSON bodies are always required."""
+
+    ARGUMENTS_PARSER = _JsonBodyParser()

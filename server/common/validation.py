@@ -1,9 +1,8 @@
 """Field validators shared by schemas."""
 
-import zoneinfo
-from functools import lru_cache
+from importlib import resources
 
-from marshmallow import ValidationError
+from marshmallow import validate
 
 # ISO 3166-1 alpha-2 officially assigned codes.
 ISO_3166_ALPHA2 = frozenset(
@@ -21,19 +20,13 @@ ISO_3166_ALPHA2 = frozenset(
 )
 
 
-@lru_cache(maxsize=1)
-def _timezones() -> frozenset[str]:
-    """Return the IANA zone names this machine knows."""
-    return frozenset(zoneinfo.available_timezones())
+# The pinned tzdata package fixes the list, so the spec's enum is the same on every machine.
+IANA_TIMEZONES = tuple(sorted(resources.files("tzdata").joinpath("zones").read_text().split()))
+REGION_CODES = tuple(sorted(ISO_3166_ALPHA2))
 
-
-def validate_timezone(value: str) -> None:
-    """Accept only IANA time zone names such as Europe/Dublin."""
-    if value not in _timezones():
-        raise ValidationError("Must be an IANA time zone name, e.g. 'Europe/Dublin'.")
-
-
-def validate_region(value: str) -> None:
-    """Accept only ISO 3166-1 alpha-2 country codes (upper case)."""
-    if value not in ISO_3166_ALPHA2:
-        raise ValidationError("Must be an ISO 3166-1 alpha-2 country code, e.g. 'US'.")
+timezone_rule = validate.OneOf(
+    IANA_TIMEZONES, error="Must be an IANA time zone name, e.g. 'Europe/Dublin'."
+)
+region_rule = validate.OneOf(
+    REGION_CODES, error="Must be an ISO 3166-1 alpha-2 country code, e.g. 'US'."
+)

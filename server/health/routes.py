@@ -1,13 +1,13 @@
 """Process and database probes for load balancers."""
 
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 from sqlalchemy import text
 
+from server.common.openapi import ApiBlueprint
 from server.errors import problem_response
 from server.extensions import db
 
-bp = Blueprint("health", __name__, description="Service probes")
+bp = ApiBlueprint("health", __name__, description="Service probes")
 
 
 class ProbeSchema(Schema):

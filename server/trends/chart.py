@@ -72,14 +72,9 @@ def render_chart(
     from matplotlib.figure import Figure
 
     xs = [_day_start(d["date"]) for d in ordered]
-    series = {
-        name: [_series_value(d, name, SYMPTOM_MAX) for d in ordered]
-        for name in SYMPTOMS
-    }
+    series = {name: [_series_value(d, name, SYMPTOM_MAX) for d in ordered] for name in SYMPTOMS}
     totals = [_series_value(d, "total", TOTAL_MAX) for d in ordered]
-    has_data = any(
-        not math.isnan(v) for values in (*series.values(), totals) for v in values
-    )
+    has_data = any(not math.isnan(v) for values in (*series.values(), totals) for v in values)
 
     # Figure, not pyplot: no global figure registry, so concurrent requests in
     # threaded workers cannot touch each other's state or leak figures.

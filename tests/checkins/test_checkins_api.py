@@ -19,9 +19,7 @@ def fixed_clock():
 
 
 def put(client, person, day, body, **headers):
-    return client.put(
-        f"/api/v1/checkins/{day}", json=body, headers={**person.headers, **headers}
-    )
+    return client.put(f"/api/v1/checkins/{day}", json=body, headers={**person.headers, **headers})
 
 
 def test_put_creates_then_replaces_with_etag(client, factory):
@@ -47,7 +45,11 @@ def test_repeated_put_is_harmless(client, factory):
     retry = put(client, patient, "2026-06-14", checkin_body(vomiting=2))
     # A retry carrying the original If-Match still succeeds: nothing would be overwritten.
     retry_with_old_tag = put(
-        client, patient, "2026-06-14", checkin_body(vomiting=2), **{"If-Match": first.headers["ETag"]}
+        client,
+        patient,
+        "2026-06-14",
+        checkin_body(vomiting=2),
+        **{"If-Match": first.headers["ETag"]},
     )
     assert retry.status_code == retry_with_old_tag.status_code == 200
     assert retry.headers["ETag"] == first.headers["ETag"]
@@ -79,8 +81,13 @@ def test_if_match_on_a_missing_day_is_412(client, factory):
 def test_optional_fields_round_trip(client, factory):
     patient = factory.patient()
     body = checkin_body(
-        diarrhea=7, vomiting=0, cravings=10, sleep_hours=4.5, used_opioids=False,
-        crisis=True, note="Тошнота 😣",
+        diarrhea=7,
+        vomiting=0,
+        cravings=10,
+        sleep_hours=4.5,
+        used_opioids=False,
+        crisis=True,
+        note="Тошнота 😣",
     )
     response = put(client, patient, "2026-06-14", body)
     assert response.status_code == 201
@@ -175,7 +182,10 @@ def test_list_is_in_date_order_ranged_and_paginated(client, factory):
     assert default["from"] == (TODAY - timedelta(days=89)).isoformat()
     assert default["to"] == TODAY.isoformat()
     assert [item["date"] for item in default["items"]] == [
-        "2026-06-12", "2026-06-13", "2026-06-14", "2026-06-15",
+        "2026-06-12",
+        "2026-06-13",
+        "2026-06-14",
+        "2026-06-15",
     ]
 
     page = client.get(

@@ -113,9 +113,7 @@ def test_us_overdose_and_treatment_entries(catalogue: Catalogue) -> None:
     naloxone = catalogue.get("us-naloxone-overdose-response")
     assert naloxone is not None
     assert naloxone.kind == "harm_reduction"
-    assert naloxone.url == (
-        "https://www.hhs.gov/opioids/treatment/overdose-response/index.html"
-    )
+    assert naloxone.url == ("https://www.hhs.gov/opioids/treatment/overdose-response/index.html")
     for step in ("911", "naloxone", "breathing", "side", "stay"):
         assert step in naloxone.description
     treatment = catalogue.get("us-findtreatment-gov")

@@ -136,8 +136,7 @@ def test_import_does_not_load_matplotlib() -> None:
         [
             sys.executable,
             "-c",
-            "import sys; import server.trends.chart; "
-            "print('matplotlib' in sys.modules)",
+            "import sys; import server.trends.chart; print('matplotlib' in sys.modules)",
         ],
         cwd=REPO_ROOT,
         capture_output=True,

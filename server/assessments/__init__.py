@@ -1,0 +1,1 @@
+"""Rule-based judgement of how a single day's check-in looks."""

@@ -1,0 +1,1 @@
+"""Pure export format builders (CSV, PDF, FHIR) for Steady check-ins."""

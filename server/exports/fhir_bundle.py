@@ -1,0 +1,312 @@
+"""FHIR R4 ``collection`` Bundle of a patient's daily check-ins.
+
+Contents: a pseudonymous ``Patient`` (Steady id and display name only), the
+``Questionnaire`` for the daily check-in, a ``CodeSystem`` defining every
+Steady code used (so codes resolve inside the bundle), and per logged day one
+``QuestionnaireResponse`` (the faithful record) plus one ``Observation`` for
+the 0-40 total, ``derivedFrom`` that response.
+
+Codes: no LOINC code exists for these items (see the clinical reference,
+§1.5), so every code comes from the Steady CodeSystem ``<base>/CodeSystem/
+steady-checkin``; no LOINC code is invented.
+
+Export context, kept within plain R4 (no custom extensions):
+
+* the date range is ``Bundle.identifier.value``
+  (``steady-export-<patient_id>-<start>-<end>``);
+* ``Bundle.timestamp`` is when the export was produced;
+* the self-reported nature is a ``meta.tag`` with code ``self-reported``
+  from the Steady CodeSystem;
+* every resource and the Bundle carry the ``ETH`` (substance abuse
+  information sensitivity) ``meta.security`` label.
+
+``fullUrl``s are ``urn:uuid:`` uuid5 values derived from the base URL, patient
+id, resource kind and date, so exporting the same data twice gives the same
+document.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterable
+from datetime import UTC, date, datetime
+from typing import Any
+
+DEFAULT_BASE_URL = "https://steady.example/fhir"
+QUESTIONNAIRE_VERSION = "1.0.0"
+CODESYSTEM_VERSION = "1.0.0"
+
+ACT_CODE_SYSTEM = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
+OBSERVATION_CATEGORY_SYSTEM = "http://terminology.hl7.org/CodeSystem/observation-category"
+MIN_VALUE_EXT = "http://hl7.org/fhir/StructureDefinition/minValue"
+MAX_VALUE_EXT = "http://hl7.org/fhir/StructureDefinition/maxValue"
+
+# FHIR ``id`` datatype: 1-64 of [A-Za-z0-9-.].
+_FHIR_ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
+
+# (linkId, FHIR item type, display text, required, min, max)
+ITEMS: tuple[tuple[str, str, str, bool, int | None, int | None], ...] = (
+    ("nausea", "integer", "Nausea (0-10)", True, 0, 10),
+    ("aches", "integer", "Aches (0-10)", True, 0, 10),
+    ("anxiety", "integer", "Anxiety (0-10)", True, 0, 10),
+    ("insomnia", "integer", "Insomnia (0-10)", True, 0, 10),
+    ("diarrhea", "integer", "Diarrhoea (0-10)", False, 0, 10),
+    ("vomiting", "integer", "Vomiting (0-10)", False, 0, 10),
+    ("cravings", "integer", "Cravings (0-10)", False, 0, 10),
+    ("sleep_hours", "decimal", "Hours slept (0-24)", False, 0, 24),
+    ("used_opioids", "boolean", "Used opioids today", False, None, None),
+    ("crisis", "boolean", "In crisis / need help now", False, None, None),
+    ("note", "string", "Note", False, None, None),
+)
+TOTAL_CODE = "total"
+TOTAL_DISPLAY = "Steady daily check-in total (0-40)"
+SELF_REPORTED_CODE = "self-reported"
+SELF_REPORTED_DISPLAY = "Self-reported by the patient"
+
+_VALUE_KEY = {
+    "integer": "valueInteger",
+    "decimal": "valueDecimal",
+    "boolean": "valueBoolean",
+    "string": "valueString",
+}
+
+
+def _urls(base_url: str) -> dict[str, str]:
+    """Derive the canonical URLs used in the bundle from the base URL."""
+    base = base_url.rstrip("/")
+    return {
+        "base": base,
+        "codesystem": f"{base}/CodeSystem/steady-checkin",
+        "questionnaire": f"{base}/Questionnaire/steady-daily-checkin",
+        "patient_sid": f"{base}/sid/steady-user",
+        "export_sid": f"{base}/sid/steady-export",
+    }
+
+
+def _iso(moment: datetime) -> str:
+    """Format an aware datetime as a FHIR instant in UTC (``Z``)."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError("datetimes must be timezone-aware")
+    return moment.astimezone(UTC).isoformat(timespec="seconds").removesuffix("+00:00") + "Z"
+
+
+def _security() -> list[dict[str, str]]:
+    """Return the ETH security label (a fresh list per resource)."""
+    return [
+        {
+            "system": ACT_CODE_SYSTEM,
+            "code": "ETH",
+            "display": "substance abuse information sensitivity",
+        }
+    ]
+
+
+def _meta(codesystem: str) -> dict[str, Any]:
+    """Return meta with the ETH label and the self-reported tag."""
+    return {
+        "security": _security(),
+        "tag": [
+            {
+                "system": codesystem,
+                "code": SELF_REPORTED_CODE,
+                "display": SELF_REPORTED_DISPLAY,
+            }
+        ],
+    }
+
+
+def _coding(codesystem: str, code: str, display: str) -> dict[str, str]:
+    """Build a Steady CodeSystem coding."""
+    return {"system": codesystem, "code": code, "display": display}
+
+
+def _codesystem(urls: dict[str, str], resource_id: str) -> dict[str, Any]:
+    """Define every Steady code used in the bundle."""
+    concepts = [{"code": link_id, "display": text} for link_id, _, text, *_ in ITEMS]
+    concepts.append({"code": TOTAL_CODE, "display": TOTAL_DISPLAY})
+    concepts.append({"code": SELF_REPORTED_CODE, "display": SELF_REPORTED_DISPLAY})
+    return {
+        "resourceType": "CodeSystem",
+        "id": resource_id,
+        "meta": {"security": _security()},
+        "url": urls["codesystem"],
+        "version": CODESYSTEM_VERSION,
+        "name": "SteadyCheckinCodes",
+        "title": "Steady daily check-in codes",
+        "status": "active",
+        "experimental": False,
+        "description": "Local codes for Steady's self-reported daily withdrawal check-in. "
+        "Not a validated clinical instrument; no LOINC equivalents are known.",
+        "caseSensitive": True,
+        "content": "complete",
+        "count": len(concepts),
+        "concept": concepts,
+    }
+
+
+def _questionnaire(urls: dict[str, str], resource_id: str) -> dict[str, Any]:
+    """Describe the daily check-in form (stable across exports)."""
+    items = []
+    for link_id, item_type, text, required, low, high in ITEMS:
+        item: dict[str, Any] = {
+            "linkId": link_id,
+            "code": [_coding(urls["codesystem"], link_id, text)],
+            "text": text,
+            "type": item_type,
+            "required": required,
+        }
+        if low is not None and high is not None:
+            key = _VALUE_KEY[item_type]
+            item["extension"] = [
+                {"url": MIN_VALUE_EXT, key: low},
+                {"url": MAX_VALUE_EXT, key: high},
+            ]
+        items.append(item)
+    return {
+        "resourceType": "Questionnaire",
+        "id": resource_id,
+        "meta": {"security": _security()},
+        "url": urls["questionnaire"],
+        "version": QUESTIONNAIRE_VERSION,
+        "name": "SteadyDailyCheckin",
+        "title": "Steady daily withdrawal check-in",
+        "status": "active",
+        "subjectType": ["Patient"],
+        "description": "Self-reported daily symptom scores (0-10 each); the total is the "
+        "sum of nausea, aches, anxiety and insomnia (0-40).",
+        "item": items,
+    }
+
+
+def _answer_items(checkin: Any, *, include_notes: bool) -> list[dict[str, Any]]:
+    """Build QR items: one per answered question, none for unanswered ones."""
+    items = []
+    for link_id, item_type, text, *_ in ITEMS:
+        if link_id == "note":
+            note = checkin.note if include_notes else None
+            # FHIR strings must not be empty or whitespace-only.
+            value: Any = note if note and note.strip() else None
+        else:
+            value = getattr(checkin, link_id)
+        if value is None:
+            continue
+        if item_type == "decimal":
+            value = float(value)
+        items.append({"linkId": link_id, "text": text, "answer": [{_VALUE_KEY[item_type]: value}]})
+    return items
+
+
+def build_bundle(
+    *,
+    patient_id: str,
+    display_name: str,
+    checkins: Iterable[Any],
+    start: date,
+    end: date,
+    produced_at: datetime,
+    include_notes: bool,
+    base_url: str = DEFAULT_BASE_URL,
+) -> dict[str, Any]:
+    """Return a JSON-ready FHIR R4 collection Bundle of check-ins in [start, end]."""
+    if start > end:
+        raise ValueError("start must be on or before end")
+    patient_id = str(patient_id)
+    if not _FHIR_ID.match(patient_id):
+        raise ValueError("patient_id is not a valid FHIR id ([A-Za-z0-9-.]{1,64})")
+    urls = _urls(base_url)
+    namespace = uuid.uuid5(uuid.NAMESPACE_URL, urls["base"])
+
+    def uid(kind: str, day: date | None = None) -> str:
+        suffix = f"/{day.isoformat()}" if day else ""
+        return str(uuid.uuid5(namespace, f"{patient_id}/{kind}{suffix}"))
+
+    patient_uid = uid("Patient")
+    patient_ref = {"reference": f"urn:uuid:{patient_uid}"}
+    canonical = f"{urls['questionnaire']}|{QUESTIONNAIRE_VERSION}"
+
+    patient: dict[str, Any] = {
+        "resourceType": "Patient",
+        "id": patient_id,
+        "meta": {"security": _security()},
+        "identifier": [{"system": urls["patient_sid"], "value": patient_id}],
+    }
+    # Pseudonymous on purpose: the chosen display name only, no email, birth
+    # date or legal name. FHIR forbids empty strings, so a blank name is omitted.
+    if display_name and display_name.strip():
+        patient["name"] = [{"text": display_name}]
+    entries: list[dict[str, Any]] = [{"fullUrl": f"urn:uuid:{patient_uid}", "resource": patient}]
+    for kind, builder in (("Questionnaire", _questionnaire), ("CodeSystem", _codesystem)):
+        resource_uid = uid(kind)
+        entries.append(
+            {"fullUrl": f"urn:uuid:{resource_uid}", "resource": builder(urls, resource_uid)}
+        )
+
+    in_range = sorted((c for c in checkins if start <= c.date <= end), key=lambda c: c.date)
+    for checkin in in_range:
+        day: date = checkin.date
+        qr_uid, obs_uid = uid("QuestionnaireResponse", day), uid("Observation", day)
+        authored = _iso(checkin.updated_at)
+        entries.append(
+            {
+                "fullUrl": f"urn:uuid:{qr_uid}",
+                "resource": {
+                    "resourceType": "QuestionnaireResponse",
+                    "id": qr_uid,
+                    "meta": _meta(urls["codesystem"]),
+                    "questionnaire": canonical,
+                    "status": "completed",
+                    "subject": dict(patient_ref),
+                    "authored": authored,
+                    "author": dict(patient_ref),
+                    "source": dict(patient_ref),
+                    "item": _answer_items(checkin, include_notes=include_notes),
+                },
+            }
+        )
+        entries.append(
+            {
+                "fullUrl": f"urn:uuid:{obs_uid}",
+                "resource": {
+                    "resourceType": "Observation",
+                    "id": obs_uid,
+                    "meta": _meta(urls["codesystem"]),
+                    "status": "final",
+                    "category": [
+                        {
+                            "coding": [
+                                {
+                                    "system": OBSERVATION_CATEGORY_SYSTEM,
+                                    "code": "survey",
+                                    "display": "Survey",
+                                }
+                            ]
+                        }
+                    ],
+                    "code": {
+                        "coding": [_coding(urls["codesystem"], TOTAL_CODE, TOTAL_DISPLAY)],
+                        "text": TOTAL_DISPLAY,
+                    },
+                    "subject": dict(patient_ref),
+                    # A bare date is a valid dateTime: the score covers the day.
+                    "effectiveDateTime": day.isoformat(),
+                    "issued": authored,
+                    "performer": [dict(patient_ref)],
+                    "valueInteger": int(checkin.total),
+                    "derivedFrom": [{"reference": f"urn:uuid:{qr_uid}"}],
+                },
+            }
+        )
+
+    return {
+        "resourceType": "Bundle",
+        "id": uid(f"Bundle/{start.isoformat()}/{end.isoformat()}"),
+        "meta": _meta(urls["codesystem"]),
+        "identifier": {
+            "system": urls["export_sid"],
+            "value": f"steady-export-{patient_id}-{start.isoformat()}-{end.isoformat()}",
+        },
+        "type": "collection",
+        "timestamp": _iso(produced_at),
+        "entry": entries,
+    }

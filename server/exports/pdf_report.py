@@ -1,0 +1,542 @@
+"""Printable A4 symptom report (fpdf2) for a clinic appointment."""
+
+from __future__ import annotations
+
+import io
+import os
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from fpdf import FPDF
+from fpdf.fonts import FontFace
+from PIL import Image, UnidentifiedImageError
+
+FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
+FONT_DIR_ENV = "STEADY_PDF_FONT_DIR"
+FONT_REGULAR = "DejaVuSans.ttf"
+FONT_BOLD = "DejaVuSans-Bold.ttf"
+FAMILY = "dejavu"
+
+TITLE = "Steady — symptom report"
+FOOTER_TEXT = "Self-reported data — not a diagnosis"
+DASH = "—"
+# Shown instead of a character the font has no glyph for (e.g. most emoji).
+PLACEHOLDER = "□"
+
+SUMMARY_ROWS: tuple[tuple[str, str], ...] = (
+    ("nausea", "Nausea"),
+    ("aches", "Aches"),
+    ("anxiety", "Anxiety"),
+    ("insomnia", "Insomnia"),
+    ("total", "Total (0–40)"),
+)
+SUMMARY_HEADINGS = ("Symptom", "Mean", "Min", "Max", "Latest", "Previous mean", "Direction")
+
+# (heading, check-in attribute, widest expected value) for the daily log.
+LOG_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("Date", "date", "2000-00-00"),
+    ("Nausea", "nausea", "10"),
+    ("Aches", "aches", "10"),
+    ("Anxiety", "anxiety", "10"),
+    ("Insomnia", "insomnia", "10"),
+    ("Total", "total", "40"),
+    ("Vomit", "vomiting", "10"),
+    ("Diarr.", "diarrhea", "10"),
+    ("Crav.", "cravings", "10"),
+    ("Sleep h", "sleep_hours", "10.25"),
+    ("Used", "used_opioids", "yes"),
+    ("Crisis", "crisis", "yes"),
+)
+LOG_SAMPLES = tuple(sample for _, _, sample in LOG_COLUMNS)
+
+# Urgent help first: emergency services and crisis lines, then everything else.
+RESOURCE_KIND_ORDER = {"emergency": 0, "crisis": 1}
+
+MARGIN = 12.0
+HEADING_FILL = (230, 236, 242)
+STRIPE_FILL = (246, 246, 246)
+# Height the running header takes on pages after the first (cell 5 + gap 2).
+HEADER_HEIGHT = 7.0
+MIN_CHART_HEIGHT = 50.0
+
+
+@dataclass(frozen=True, kw_only=True)
+class PdfReport:
+    """Everything the PDF shows; assembled by the caller, rendered as-is."""
+
+    display_name: str
+    start: date
+    end: date
+    produced_at: datetime
+    days_logged: int
+    days_in_range: int
+    summary: Mapping[str, Mapping[str, Any]]
+    checkins: Sequence[Any]
+    include_notes: bool
+    assessment: Mapping[str, Any] | None = None
+    chart_png: bytes | None = None
+    resources: Sequence[Mapping[str, Any]] = ()
+    region: str | None = None
+
+
+def resolve_font_files(font_dir: str | os.PathLike[str] | None = None) -> tuple[Path, Path]:
+    """Return (regular, bold) DejaVu paths: argument, env, FONT_DIR, then matplotlib's copy."""
+    chosen = font_dir if font_dir is not None else os.environ.get(FONT_DIR_ENV) or FONT_DIR
+    candidates = [Path(chosen)]
+    try:
+        # Imported lazily: matplotlib is only needed when the system font is absent.
+        import matplotlib
+
+        candidates.append(Path(matplotlib.get_data_path()) / "fonts" / "ttf")
+    except ImportError:  # pragma: no cover - matplotlib is a runtime dependency
+        pass
+    for directory in candidates:
+        regular, bold = directory / FONT_REGULAR, directory / FONT_BOLD
+        if regular.is_file() and bold.is_file():
+            return regular, bold
+    raise FileNotFoundError(
+        f"DejaVu fonts not found in {', '.join(str(d) for d in candidates)}; "
+        f"set {FONT_DIR_ENV} to a directory holding {FONT_REGULAR} and {FONT_BOLD}"
+    )
+
+
+class _ReportPDF(FPDF):
+    """FPDF with Steady's running header/footer and glyph-safe text."""
+
+    def __init__(self, *, regular: Path, bold: Path, running_header: str) -> None:
+        super().__init__(orientation="P", unit="mm", format="A4")
+        self.add_font(FAMILY, "", str(regular))
+        self.add_font(FAMILY, "B", str(bold))
+        # Text is printed in both weights, so only code points both fonts
+        # cover are kept; the rest become PLACEHOLDER in safe().
+        self._covered = set(self.fonts[FAMILY].cmap) & set(self.fonts[FAMILY + "B"].cmap)
+        self._running_header = self.safe(running_header)
+        self.set_margins(MARGIN, MARGIN, MARGIN)
+        self.set_auto_page_break(auto=True, margin=18)
+
+    def safe(self, text: str) -> str:
+        """Replace characters the font cannot draw so nothing renders as a blank."""
+        out: list[str] = []
+        substituted = False
+        # NFC first: a decomposed "é" (e + combining accent) then prints as one
+        # glyph, since fpdf2 without text shaping cannot position marks.
+        normalised = unicodedata.normalize("NFC", text)
+        for char in normalised.replace("\r\n", "\n").replace("\t", " "):
+            if char == "\n" or ord(char) in self._covered:
+                out.append(char)
+                substituted = False
+                continue
+            category = unicodedata.category(char)
+            # Joiners, variation selectors, combining marks and controls carry
+            # no glyph of their own; dropping them keeps the text readable.
+            if category in ("Cf", "Cc", "Mn", "Me"):
+                continue
+            # One placeholder per run: a skin-toned emoji is two code points.
+            if not substituted:
+                out.append(PLACEHOLDER)
+                substituted = True
+        return "".join(out)
+
+    def header(self) -> None:
+        """Repeat who/when on later pages so a loose sheet stays identifiable."""
+        if self.page_no() == 1:
+            return
+        self.set_font(FAMILY, "", 8)
+        self.set_text_color(90)
+        text = self._running_header
+        # A long display name must not run off the page: trim with an ellipsis.
+        while len(text) > 1 and self.get_string_width(text) > self.epw:
+            text = text[:-2] + "…"
+        self.cell(0, 5, text, new_x="LMARGIN", new_y="NEXT")
+        self.set_text_color(0)
+        self.ln(2)
+
+    def footer(self) -> None:
+        """Print the self-report disclaimer and the page count on every page."""
+        self.set_y(-13)
+        self.set_font(FAMILY, "", 8)
+        self.set_text_color(90)
+        half = self.epw / 2
+        self.cell(half, 5, FOOTER_TEXT, align="L")
+        self.cell(half, 5, f"Page {self.page_no()} of {{nb}}", align="R")
+        self.set_text_color(0)
+
+
+def _fmt_number(value: Any) -> str:
+    """Format a score or mean; None → em dash, floats to 2 decimals."""
+    if value is None:
+        return DASH
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:.2f}"
+    return str(value)
+
+
+def _fmt_signed(value: Any) -> str:
+    """Format a change with an explicit sign."""
+    if isinstance(value, float):
+        return f"{value:+.2f}"
+    return f"{value:+d}"
+
+
+def _fmt_direction(stats: Mapping[str, Any]) -> str:
+    """Combine direction and change, e.g. ``worse (+1.50)``."""
+    direction, change = stats.get("direction"), stats.get("change")
+    if direction is None and change is None:
+        return DASH
+    if change is None:
+        return str(direction)
+    label = str(direction) if direction is not None else "change"
+    return f"{label} ({_fmt_signed(change)})"
+
+
+def _fmt_log_value(value: Any) -> str:
+    """Format a daily-log cell: bools as yes/no, hours without trailing zeros."""
+    if value is None:
+        return DASH
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float):
+        # At most two decimals so "7.333…" hours cannot overflow the column.
+        return f"{value:.2f}".rstrip("0").rstrip(".")
+    return str(value)
+
+
+def _fmt_produced(moment: datetime) -> str:
+    """Format the production time in UTC, minute precision."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError("produced_at must be timezone-aware")
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _heading(pdf: _ReportPDF, text: str, size: float = 12) -> None:
+    """Print a bold section heading."""
+    pdf.set_font(FAMILY, "B", size)
+    pdf.multi_cell(0, size * 0.5, text, new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(1.5)
+    pdf.set_font(FAMILY, "", 10)
+
+
+def _line(pdf: _ReportPDF, text: str, *, size: float = 10, bold: bool = False) -> None:
+    """Print one wrapped line of body text."""
+    pdf.set_font(FAMILY, "B" if bold else "", size)
+    pdf.multi_cell(0, size * 0.5, text, new_x="LMARGIN", new_y="NEXT")
+
+
+def _summary_table(pdf: _ReportPDF, summary: Mapping[str, Mapping[str, Any]]) -> None:
+    """Render the per-symptom summary table."""
+    pdf.set_font(FAMILY, "", 9)
+    headings = FontFace(emphasis="BOLD", fill_color=HEADING_FILL)
+    with pdf.table(
+        col_widths=(26, 16, 13, 13, 15, 22, 33),
+        text_align=("LEFT", "RIGHT", "RIGHT", "RIGHT", "RIGHT", "RIGHT", "LEFT"),
+        headings_style=headings,
+        line_height=5.5,
+        padding=(0.5, 1.5),
+    ) as table:
+        table.row(SUMMARY_HEADINGS)
+        for key, label in SUMMARY_ROWS:
+            stats = summary.get(key) or {}
+            table.row(
+                (
+                    label,
+                    _fmt_number(stats.get("mean")),
+                    _fmt_number(stats.get("min")),
+                    _fmt_number(stats.get("max")),
+                    _fmt_number(stats.get("latest")),
+                    _fmt_number(stats.get("previous_mean")),
+                    pdf.safe(_fmt_direction(stats)),
+                )
+            )
+
+
+def _assessment(pdf: _ReportPDF, assessment: Mapping[str, Any] | None) -> None:
+    """Render the latest assessment level and its reasons."""
+    _heading(pdf, "Latest assessment")
+    if assessment is None:
+        _line(pdf, "No check-ins yet")
+        return
+    level = pdf.safe(str(assessment.get("level") or DASH))
+    checkin_date = assessment.get("checkin_date")
+    when = f" (check-in {_fmt_log_value(checkin_date)})" if checkin_date else ""
+    _line(pdf, f"Level: {level}{when}", bold=True)
+    reasons = assessment.get("reasons") or []
+    if not reasons:
+        _line(pdf, "No reasons recorded.")
+    for reason in reasons:
+        message = reason.get("message") or reason.get("code") or ""
+        _line(pdf, f"•  {pdf.safe(str(message))}")
+
+
+def _chart(pdf: _ReportPDF, png: bytes) -> None:
+    """Place the chart at page width, shrinking it to stay on the current page."""
+    try:
+        with Image.open(io.BytesIO(png)) as image:
+            width_px, height_px = image.size
+    except (UnidentifiedImageError, OSError):
+        # A broken chart must not cost the patient the rest of the report.
+        _line(pdf, "Chart unavailable.")
+        return
+    pdf.ln(3)
+    width = pdf.epw
+    height = width * height_px / width_px
+    room = pdf.page_break_trigger - pdf.get_y()
+    if height > room and room >= MIN_CHART_HEIGHT:
+        height = room
+        width = height * width_px / height_px
+    x = pdf.l_margin + (pdf.epw - width) / 2
+    pdf.image(io.BytesIO(png), x=x, w=width, h=height, alt_text="Symptom chart")
+
+
+class _LogGrid:
+    """Daily-log table drawn with ``text``/``line`` calls.
+
+    fpdf2's ``table()`` lays out every cell with ``multi_cell`` twice, which
+    costs about 1 s for a year of check-ins; drawing the fixed grid directly
+    is ~10x faster. The heading row is repeated after every page break.
+    """
+
+    FONT_SIZE = 7.5
+    LINE_HEIGHT = 3.6
+    PAD_X = 1.0
+    PAD_Y = 0.8
+
+    def __init__(self, pdf: _ReportPDF, *, include_notes: bool) -> None:
+        self.pdf = pdf
+        self.include_notes = include_notes
+        self.headings = [heading for heading, _, _ in LOG_COLUMNS]
+        self.aligns = ["L"] + ["C"] * (len(LOG_COLUMNS) - 1)
+        self._widths_cache: dict[tuple[str, str], float] = {}
+        widths = [
+            max(self._width(heading, "B"), self._width(sample, "")) + 2 * self.PAD_X + 0.6
+            for heading, sample in zip(self.headings, LOG_SAMPLES, strict=True)
+        ]
+        if include_notes:
+            self.headings.append("Note")
+            self.aligns.append("L")
+            widths.append(max(pdf.epw - sum(widths), 30.0))
+        else:
+            # Without notes, spread the spare width so the table spans the page.
+            scale = pdf.epw / sum(widths)
+            widths = [width * scale for width in widths]
+        self.widths = widths
+        self.edges = [pdf.l_margin]
+        for width in widths:
+            self.edges.append(self.edges[-1] + width)
+        self.segment_top = 0.0
+        self.striped = False
+
+    def _width(self, text: str, style: str) -> float:
+        """Measure text in the log font, memoised (values repeat a lot)."""
+        key = (text, style)
+        width = self._widths_cache.get(key)
+        if width is None:
+            self.pdf.set_font(FAMILY, style, self.FONT_SIZE)
+            width = self.pdf.get_string_width(text)
+            self._widths_cache[key] = width
+        return width
+
+    def wrap(self, text: str, width: float) -> list[str]:
+        """Greedy word wrap; words longer than the column are split by character."""
+        limit = width - 2 * self.PAD_X
+        space = self._width(" ", "")
+        lines: list[str] = []
+        for paragraph in text.split("\n"):
+            current, current_width = "", 0.0
+            for word in paragraph.split(" "):
+                word_width = self._width(word, "")
+                gap = space if current else 0.0
+                if current_width + gap + word_width <= limit:
+                    current = f"{current} {word}" if current else word
+                    current_width += gap + word_width
+                    continue
+                if current:
+                    lines.append(current)
+                while word_width > limit and len(word) > 1:
+                    cut, used = 0, 0.0
+                    while cut < len(word) - 1:
+                        char_width = self._width(word[cut], "")
+                        if used + char_width > limit and cut:
+                            break
+                        used += char_width
+                        cut += 1
+                    lines.append(word[:cut])
+                    word = word[cut:]
+                    word_width = self._width(word, "")
+                current, current_width = word, word_width
+            lines.append(current)
+        return lines
+
+    def _draw_row(self, cells: Sequence[str], style: str, height: float, *, fill: bool) -> None:
+        """Draw one row (or row slice) of single- or multi-line cells at the cursor."""
+        pdf = self.pdf
+        top = pdf.get_y()
+        if fill:
+            pdf.rect(self.edges[0], top, self.edges[-1] - self.edges[0], height, style="F")
+        pdf.set_font(FAMILY, style, self.FONT_SIZE)
+        # Baseline offset that centres a line of this font size in its slot.
+        baseline = self.PAD_Y + self.LINE_HEIGHT / 2 + pdf.font_size * 0.35
+        for index, text in enumerate(cells):
+            if not text:
+                continue
+            left, right = self.edges[index], self.edges[index + 1]
+            for number, line in enumerate(text.split("\n")):
+                if not line:
+                    continue
+                y = top + baseline + number * self.LINE_HEIGHT
+                if self.aligns[index] == "C":
+                    x = left + (right - left - self._width(line, style)) / 2
+                else:
+                    x = left + self.PAD_X
+                pdf.text(x, y, line)
+        pdf.line(self.edges[0], top + height, self.edges[-1], top + height)
+        pdf.set_y(top + height)
+
+    def _open_segment(self) -> None:
+        """Start the table on this page: top rule plus the heading row."""
+        pdf = self.pdf
+        self.segment_top = pdf.get_y()
+        pdf.line(self.edges[0], self.segment_top, self.edges[-1], self.segment_top)
+        pdf.set_fill_color(*HEADING_FILL)
+        self._draw_row(self.headings, "B", self.LINE_HEIGHT + 2 * self.PAD_Y, fill=True)
+        pdf.set_fill_color(*STRIPE_FILL)
+
+    def _close_segment(self) -> None:
+        """Draw the column rules for the part of the table on this page."""
+        bottom = self.pdf.get_y()
+        for edge in self.edges:
+            self.pdf.line(edge, self.segment_top, edge, bottom)
+
+    def render(self, rows: Sequence[Any]) -> None:
+        """Draw all rows, breaking pages and repeating headings as needed."""
+        pdf = self.pdf
+        pdf.set_draw_color(150)
+        pdf.set_line_width(0.15)
+        self._open_segment()
+        for checkin in rows:
+            cells = [_fmt_log_value(getattr(checkin, attr)) for _, attr, _ in LOG_COLUMNS]
+            note_lines: list[str] = []
+            if self.include_notes and checkin.note:
+                note_lines = self.wrap(pdf.safe(checkin.note), self.widths[-1])
+            self.striped = not self.striped
+            self._draw_checkin(cells, note_lines)
+        self._close_segment()
+        pdf.set_draw_color(0)
+
+    def _draw_checkin(self, cells: list[str], note_lines: list[str]) -> None:
+        """Draw one day, keeping it on one page unless the note is taller than a page."""
+        pdf = self.pdf
+        heading_height = self.LINE_HEIGHT + 2 * self.PAD_Y
+        while True:
+            count = max(len(note_lines), 1)
+            height = count * self.LINE_HEIGHT + 2 * self.PAD_Y
+            room = pdf.page_break_trigger - pdf.get_y()
+            fresh_room = pdf.page_break_trigger - pdf.t_margin - HEADER_HEIGHT - heading_height
+            if height > room and (height <= fresh_room or room < heading_height * 2):
+                self._close_segment()
+                pdf.add_page()
+                self._open_segment()
+                continue
+            # Only a note taller than a whole page gets split across pages.
+            fit = max(int((room - 2 * self.PAD_Y) // self.LINE_HEIGHT), 1)
+            chunk, note_lines = note_lines[:fit], note_lines[fit:]
+            row = list(cells)
+            if self.include_notes:
+                row.append("\n".join(chunk))
+            lines = max(len(chunk), 1)
+            self._draw_row(row, "", lines * self.LINE_HEIGHT + 2 * self.PAD_Y, fill=self.striped)
+            if not note_lines:
+                return
+            # Continuation slices repeat nothing but the note text.
+            cells = ["(cont.)"] + [""] * (len(cells) - 1)
+
+
+def _daily_log(pdf: _ReportPDF, report: PdfReport) -> None:
+    """Render one row per logged day; the heading row repeats on every page."""
+    _heading(pdf, "Daily log")
+    rows = sorted(
+        (c for c in report.checkins if report.start <= c.date <= report.end),
+        key=lambda c: c.date,
+    )
+    if not rows:
+        _line(pdf, "No check-ins in this range.")
+        return
+    _LogGrid(pdf, include_notes=report.include_notes).render(rows)
+
+
+def _resources(pdf: _ReportPDF, report: PdfReport) -> None:
+    """Render the help page: crisis lines first, then everything else."""
+    title = "Where to get help"
+    if report.region:
+        title += f" ({pdf.safe(report.region)})"
+    _heading(pdf, title, size=14)
+    if not report.resources:
+        _line(
+            pdf,
+            "No resources are listed for this region. "
+            "In an emergency, call your local emergency number.",
+        )
+        return
+    # sorted() is stable, so the catalogue's own order holds within each group.
+    ordered = sorted(report.resources, key=lambda r: RESOURCE_KIND_ORDER.get(r.get("kind"), 2))
+    for resource in ordered:
+        name = pdf.safe(str(resource.get("name") or DASH))
+        kind = resource.get("kind")
+        _line(pdf, f"{name} ({pdf.safe(str(kind))})" if kind else name, size=11, bold=True)
+        contact = []
+        if resource.get("phone"):
+            contact.append(f"Phone: {resource['phone']}")
+        if resource.get("sms"):
+            contact.append(f"Text: {resource['sms']}")
+        if contact:
+            _line(pdf, pdf.safe(" / ".join(contact)))
+        for key, prefix in (("url", ""), ("hours", "Hours: "), ("description", "")):
+            if resource.get(key):
+                _line(pdf, prefix + pdf.safe(str(resource[key])))
+        pdf.ln(3)
+
+
+def build_pdf(report: PdfReport, *, font_dir: str | os.PathLike[str] | None = None) -> bytes:
+    """Render the report to PDF bytes (deterministic for identical input)."""
+    regular, bold = resolve_font_files(font_dir)
+    range_text = f"{report.start.isoformat()} to {report.end.isoformat()}"
+    produced_text = _fmt_produced(report.produced_at)
+    pdf = _ReportPDF(
+        regular=regular,
+        bold=bold,
+        running_header=f"{TITLE} · {report.display_name} · {range_text}",
+    )
+    # Fixed dates and metadata make identical input give identical bytes;
+    # the display name stays out of the metadata, which viewers index.
+    pdf.set_creation_date(report.produced_at.astimezone(UTC))
+    pdf.set_title(TITLE)
+    pdf.set_creator("Steady")
+    pdf.set_lang("en")
+
+    pdf.add_page()
+    _heading(pdf, TITLE, size=18)
+    _line(pdf, f"For: {pdf.safe(report.display_name)}")
+    _line(pdf, f"Range: {range_text}")
+    _line(pdf, f"Produced: {produced_text}")
+    _line(pdf, f"Days logged: {report.days_logged} of {report.days_in_range}")
+    pdf.ln(4)
+    _heading(pdf, "Summary")
+    _summary_table(pdf, report.summary)
+    pdf.ln(4)
+    _assessment(pdf, report.assessment)
+    if report.chart_png:
+        _chart(pdf, report.chart_png)
+
+    pdf.add_page()
+    _daily_log(pdf, report)
+
+    pdf.add_page()
+    _resources(pdf, report)
+    return bytes(pdf.output())

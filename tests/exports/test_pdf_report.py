@@ -1,0 +1,301 @@
+"""Tests for the PDF report builder."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from pypdf import PdfReader
+
+from server.exports import pdf_report
+from server.exports.pdf_report import PdfReport, build_pdf, resolve_font_files
+
+START = date(2025, 3, 1)
+END = date(2025, 3, 7)
+PRODUCED = datetime(2025, 3, 8, 9, 30, tzinfo=UTC)
+STAMP = datetime(2025, 3, 1, 21, 0, tzinfo=UTC)
+CANARY = "CANARY-note-7f3a"
+CYRILLIC = "Тошнота сильная"
+IRISH = "Tá mé tuirseach"
+
+
+@dataclass(frozen=True)
+class Checkin:
+    """Stand-in for the check-in model: only the attributes the builder reads."""
+
+    date: date
+    nausea: int = 3
+    aches: int = 4
+    anxiety: int = 5
+    insomnia: int = 6
+    diarrhea: int | None = None
+    vomiting: int | None = None
+    cravings: int | None = None
+    sleep_hours: float | None = None
+    used_opioids: bool | None = None
+    crisis: bool | None = None
+    note: str | None = None
+    created_at: datetime = STAMP
+    updated_at: datetime = STAMP
+
+    @property
+    def total(self) -> int:
+        """Sum of the four core scores, as the model computes it."""
+        return self.nausea + self.aches + self.anxiety + self.insomnia
+
+
+def _stats(mean, lo, hi, latest, previous, change, direction) -> dict:
+    """One summary entry in the trends module's shape."""
+    return {
+        "mean": mean,
+        "min": lo,
+        "max": hi,
+        "latest": latest,
+        "previous_mean": previous,
+        "change": change,
+        "direction": direction,
+    }
+
+
+SUMMARY = {
+    "nausea": _stats(4.33, 2, 7, 4, 6.0, -1.67, "improving"),
+    "aches": _stats(5.0, 4, 6, 5, None, None, None),
+    "anxiety": _stats(3.67, 1, 5, 5, 3.0, 0.67, "stable"),
+    "insomnia": _stats(6.0, 6, 6, 6, 4.5, 1.5, "worsening"),
+    "total": _stats(19.0, 15, 22, 20, 18.5, 0.5, "stable"),
+}
+ASSESSMENT = {
+    "level": "elevated",
+    "reasons": [
+        {"code": "vomiting_high", "message": "Vomiting is high: keep drinking fluids."},
+        {"code": "sleep_low", "message": "Very little sleep logged."},
+    ],
+    "checkin_date": date(2025, 3, 5),
+}
+RESOURCES = [
+    {
+        "name": "Treatment Locator Line",
+        "kind": "treatment",
+        "phone": "1-800-000-0000",
+        "sms": None,
+        "url": "https://locator.example",
+        "hours": "24/7",
+        "description": "Find treatment near you.",
+    },
+    {
+        "name": "Crisis Text Example",
+        "kind": "crisis",
+        "phone": "988",
+        "sms": "988",
+        "url": None,
+        "hours": None,
+        "description": "Call or text any time.",
+    },
+]
+
+
+def _png() -> bytes:
+    """A small real PNG standing in for the trend chart."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (400, 160), (200, 220, 240)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def _checkins(count: int, start: date = START, note: str | None = None) -> list[Checkin]:
+    """Consecutive days of check-ins."""
+    return [
+        Checkin(date=start + timedelta(days=i), sleep_hours=7.5, used_opioids=False, note=note)
+        for i in range(count)
+    ]
+
+
+def _report(**changes) -> PdfReport:
+    """A three-day report over a seven-day range, with overrides."""
+    base = PdfReport(
+        display_name="Róisín K.",
+        start=START,
+        end=END,
+        produced_at=PRODUCED,
+        days_logged=3,
+        days_in_range=7,
+        summary=SUMMARY,
+        assessment=ASSESSMENT,
+        chart_png=_png(),
+        checkins=[
+            Checkin(date=date(2025, 3, 1), note=f"{CYRILLIC} / {IRISH} 😣"),
+            Checkin(date=date(2025, 3, 3), note=CANARY),
+            Checkin(date=date(2025, 3, 5), vomiting=8, crisis=True),
+        ],
+        include_notes=True,
+        resources=RESOURCES,
+        region="US",
+    )
+    return dataclasses.replace(base, **changes)
+
+
+def _pages(pdf: bytes) -> list[str]:
+    """Extracted text of every page."""
+    return [page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages]
+
+
+def _flat(pdf: bytes) -> str:
+    """All text with whitespace collapsed, so wrapped cell text still matches."""
+    return " ".join(" ".join(_pages(pdf)).split())
+
+
+@pytest.fixture(scope="module")
+def default_pdf() -> bytes:
+    """The default report, rendered once for the read-only checks."""
+    return build_pdf(_report())
+
+
+def test_output_is_a_pdf(default_pdf: bytes) -> None:
+    """The bytes are a PDF document."""
+    assert default_pdf.startswith(b"%PDF-")
+
+
+def test_first_page_states_who_when_and_coverage(default_pdf: bytes) -> None:
+    """Page 1 names the person, the range, production time and days logged."""
+    first = _pages(default_pdf)[0]
+    assert "Steady — symptom report" in first
+    assert "Róisín K." in first
+    assert "2025-03-01 to 2025-03-07" in first
+    assert "2025-03-08 09:30 UTC" in first
+    assert "Days logged: 3 of 7" in first
+
+
+def test_summary_table_numbers(default_pdf: bytes) -> None:
+    """Summary values are printed; None shows as an em dash."""
+    first = _pages(default_pdf)[0]
+    for text in ("Previous mean", "4.33", "3.67", "6.00", "19.00", "improving (-1.67)"):
+        assert text in first
+    assert "worsening (+1.50)" in first
+    aches_line = next(line for line in first.splitlines() if line.startswith("Aches"))
+    assert aches_line.count("—") == 2
+
+
+def test_assessment_reasons_are_listed(default_pdf: bytes) -> None:
+    """The latest assessment shows its level and every reason."""
+    first = _pages(default_pdf)[0]
+    assert "Level: elevated" in first
+    assert "Vomiting is high: keep drinking fluids." in first
+    assert "Very little sleep logged." in first
+
+
+def test_no_assessment_says_no_checkins() -> None:
+    """Without an assessment the report says there are no check-ins yet."""
+    first = _pages(build_pdf(_report(assessment=None, checkins=[], days_logged=0)))[0]
+    assert "No check-ins yet" in first
+
+
+def test_footer_on_every_page(default_pdf: bytes) -> None:
+    """Every page carries the disclaimer and 'Page n of m'."""
+    pages = _pages(default_pdf)
+    assert len(pages) >= 3
+    for number, text in enumerate(pages, start=1):
+        assert "Self-reported data — not a diagnosis" in text
+        assert f"Page {number} of {len(pages)}" in text
+
+
+def test_help_page_lists_resources_crisis_first(default_pdf: bytes) -> None:
+    """The last page lists the region's resources with crisis lines first."""
+    last = _pages(default_pdf)[-1]
+    assert "Where to get help" in last
+    assert last.index("Crisis Text Example") < last.index("Treatment Locator Line")
+    assert "Text: 988" in last
+    assert "https://locator.example" in last
+
+
+def test_unicode_notes_render(default_pdf: bytes) -> None:
+    """Cyrillic, Irish and emoji do not crash; the scripts extract back."""
+    text = _flat(default_pdf)
+    assert CYRILLIC in text
+    assert IRISH in text
+    # DejaVu Sans happens to draw this emoji, so it survives as itself.
+    assert "😣" in text
+
+
+def test_glyphs_missing_from_the_font_become_a_placeholder() -> None:
+    """An emoji DejaVu lacks is shown as a placeholder, never dropped silently."""
+    note = "brain fog 🧠 thumbs 👍🏽 ok"
+    text = _flat(build_pdf(_report(checkins=_checkins(1, note=note))))
+    assert "brain fog □ thumbs □ ok" in text
+
+
+def test_notes_excluded_when_not_included() -> None:
+    """With include_notes False no note text and no Note column appear."""
+    pages = _pages(build_pdf(_report(include_notes=False)))
+    text = "".join(pages)
+    assert CANARY not in text
+    assert CYRILLIC not in text
+    assert "Note" not in pages[1]
+
+
+def test_long_log_repeats_the_heading_row() -> None:
+    """A 120-day log spans pages and each page repeats the column headings."""
+    checkins = _checkins(120)
+    report = _report(
+        checkins=checkins,
+        end=START + timedelta(days=119),
+        days_logged=120,
+        days_in_range=120,
+    )
+    pages = _pages(build_pdf(report))
+    log_pages = [page for page in pages if "2025-" in page and "Where to get help" not in page]
+    assert len(pages) >= 4
+    assert "Nausea" in pages[2]
+    assert "Insomnia" in pages[2]
+    text = "".join(log_pages)
+    for checkin in checkins:
+        assert checkin.date.isoformat() in text
+
+
+def test_note_taller_than_a_page_is_split_not_lost() -> None:
+    """A very long note continues over pages and its end is still printed."""
+    note = "word " * 2000 + "x" * 600 + " THE-END"
+    pages = _pages(build_pdf(_report(checkins=_checkins(2, note=note))))
+    text = "".join(pages)
+    assert "THE-END" in text
+    assert "(cont.)" in text
+
+
+def test_checkins_outside_range_are_not_listed() -> None:
+    """Only days within the stated range appear in the log."""
+    outside = Checkin(date=END + timedelta(days=3), note=CANARY)
+    text = "".join(_pages(build_pdf(_report(checkins=[outside]))))
+    assert CANARY not in text
+    assert "No check-ins in this range." in text
+
+
+def test_broken_chart_does_not_break_the_report() -> None:
+    """Unreadable chart bytes give a note instead of an exception."""
+    first = _pages(build_pdf(_report(chart_png=b"not a png")))[0]
+    assert "Chart unavailable." in first
+
+
+def test_output_is_deterministic() -> None:
+    """Identical input gives identical bytes (fixed creation date and IDs)."""
+    assert build_pdf(_report()) == build_pdf(_report())
+
+
+def test_naive_produced_at_is_rejected() -> None:
+    """Production time must be unambiguous."""
+    with pytest.raises(ValueError, match="timezone"):
+        build_pdf(_report(produced_at=datetime(2025, 3, 8, 9, 30)))
+
+
+def test_font_dir_env_and_matplotlib_fallback(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A directory without DejaVu falls back to matplotlib's bundled copy."""
+    monkeypatch.setenv(pdf_report.FONT_DIR_ENV, str(tmp_path))
+    regular, bold = resolve_font_files()
+    assert regular.name == "DejaVuSans.ttf" and regular.is_file()
+    assert bold.name == "DejaVuSans-Bold.ttf" and bold.is_file()
+    assert "matplotlib" in regular.parts
+    assert build_pdf(_report(), font_dir=tmp_path).startswith(b"%PDF-")
