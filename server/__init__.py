@@ -8,6 +8,7 @@ import uuid
 from flask import Flask, g, request
 from sqlalchemy import event
 
+from server.common.cache import cache_from_url
 from server.config import Config, config_from_env
 from server.errors import problem_response, register_error_handlers
 from server.extensions import api, jwt, limiter, migrate
@@ -54,6 +55,8 @@ def register_extensions(app: Flask) -> None:
     jwt.init_app(app)
     register_jwt_callbacks(app)
     limiter.init_app(app)
+    # Shared between workers through Redis; in-process only in a Redis-less dev setup.
+    app.extensions["steady.cache"] = cache_from_url(app.config.get("REDIS_URL"))
     api.init_app(
         app,
         spec_kwargs={
@@ -102,11 +105,22 @@ def register_converters(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     """Register every feature's routes, in one explicit list."""
     from server.accounts.routes import bp as accounts_bp
+    from server.assessments.routes import bp as status_bp
     from server.auth.routes import bp as auth_bp
     from server.checkins.routes import bp as checkins_bp
     from server.health.routes import bp as health_bp
+    from server.resources.routes import bp as resources_bp
+    from server.trends.routes import bp as trends_bp
 
-    for blueprint in (health_bp, auth_bp, accounts_bp, checkins_bp):
+    for blueprint in (
+        health_bp,
+        auth_bp,
+        accounts_bp,
+        checkins_bp,
+        status_bp,
+        trends_bp,
+        resources_bp,
+    ):
         api.register_blueprint(blueprint)
 
 

@@ -41,6 +41,11 @@ class Config:
     LOGIN_FAILURES_PER_ACCOUNT = "10 per 15 minutes;100 per hour"
     REGISTER_LIMIT_PER_IP = "20 per hour"
 
+    # Treatment locator (FindTreatment.gov shape); unset means "fallback only".
+    TREATMENT_LOCATOR_URL = os.environ.get("TREATMENT_LOCATOR_URL")
+    TREATMENT_LOCATOR_TIMEOUT_SECONDS = float(os.environ.get("TREATMENT_LOCATOR_TIMEOUT", "3"))
+    TREATMENT_LOCATOR_CACHE_SECONDS = 24 * 3600
+
     API_TITLE = "Steady API"
     API_VERSION = "1.0.0"
     OPENAPI_VERSION = "3.0.3"

@@ -3,3 +3,4 @@
 from server.accounts.models import User  # noqa: F401
 from server.auth.models import AuthSession, RefreshToken  # noqa: F401
 from server.checkins.models import Checkin  # noqa: F401
+from server.resources.models import Resource  # noqa: F401

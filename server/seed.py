@@ -1,5 +1,10 @@
-"""Reference data that ships with the app (loaded by migrations and tests)."""
+"""Reference data that ships with the app (loaded by migrations, tests and the CLI)."""
+
+from server.extensions import db
+from server.resources.service import sync_catalogue
 
 
 def load_reference_data() -> None:
-    """Insert or refresh shipped reference data; nothing yet."""
+    """Insert or refresh the shipped resource catalogue."""
+    with db.engine.begin() as connection:
+        sync_catalogue(connection)

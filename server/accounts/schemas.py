@@ -6,8 +6,11 @@ from server.accounts.models import Role
 from server.common.fields import Text
 from server.common.validation import region_rule, timezone_rule
 
-# Shape only (one @, no spaces or control characters): addresses are never mailed, so a stricter check buys nothing.
-EMAIL_SHAPE = validate.Regexp(r"^[^@\x00-\x20]+@[^@\x00-\x20]+$", error="Not a valid email address.")
+# Shape only (one @, no spaces or control characters): addresses are never mailed,
+# so a stricter check would only reject real people.
+EMAIL_SHAPE = validate.Regexp(
+    r"^[^@\x00-\x20]+@[^@\x00-\x20]+$", error="Not a valid email address."
+)
 PASSWORD_RULE = validate.Length(min=10, max=256)
 DISPLAY_NAME_RULE = validate.Length(min=1, max=100)
 

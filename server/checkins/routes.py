@@ -3,6 +3,7 @@
 from flask import request
 
 from server.accounts.models import Role
+from server.assessments import service as assessments_service
 from server.auth.policy import require_role, signed_in_user
 from server.checkins import service
 from server.checkins.schemas import (
@@ -10,6 +11,7 @@ from server.checkins.schemas import (
     CheckinListQuerySchema,
     CheckinPageSchema,
     CheckinSchema,
+    SavedCheckinSchema,
 )
 from server.common.dates import parse_day
 from server.common.openapi import BEARER, ETAG_HEADER, IF_MATCH_PARAMETER, ApiBlueprint, problems
@@ -49,20 +51,20 @@ def get_checkin(date):
 @require_role(Role.PATIENT)
 @bp.doc(security=BEARER, parameters=[IF_MATCH_PARAMETER])
 @bp.arguments(CheckinInputSchema)
-@bp.response(200, CheckinSchema, headers=ETAG_HEADER, description="Replaced")
+@bp.response(200, SavedCheckinSchema, headers=ETAG_HEADER, description="Replaced")
 @bp.alt_response(
-    201, schema=CheckinSchema, headers=ETAG_HEADER, success=True, description="Created"
+    201, schema=SavedCheckinSchema, headers=ETAG_HEADER, success=True, description="Created"
 )
 @problems(bp, 401, 403, 412, 413, 415)
 def put_checkin(data, date):
     """Create or replace my check-in for a day (safe to retry)."""
-    checkin, created = service.save_day(
-        patient=signed_in_user(),
-        day=parse_day(date),
-        data=data,
-        if_match=request.headers.get("If-Match"),
+    patient = signed_in_user()
+    checkin, created, judged = service.save_day(
+        patient=patient, day=parse_day(date), data=data, if_match=request.headers.get("If-Match")
     )
-    return checkin, 201 if created else 200, {"ETag": checkin.etag}
+    body = {name: getattr(checkin, name) for name in CheckinSchema._declared_fields}
+    body["assessment"] = assessments_service.present(patient, judged)
+    return body, 201 if created else 200, {"ETag": checkin.etag}
 
 
 @bp.delete("/<day:date>")

@@ -2,6 +2,7 @@
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from server.assessments.schemas import AssessmentSchema
 from server.common.fields import StrictBoolean, Text
 
 SCORE = validate.Range(min=0, max=10)
@@ -79,6 +80,12 @@ class CheckinSchema(Schema):
     )
     created_at = fields.AwareDateTime(required=True)
     updated_at = fields.AwareDateTime(required=True)
+
+
+class SavedCheckinSchema(CheckinSchema):
+    """A stored check-in with the judgement of that day."""
+
+    assessment = fields.Nested(AssessmentSchema, required=True)
 
 
 class DateRangeQuerySchema(Schema):

@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from server.accounts.models import User
+from server.assessments import service as assessments_service
 from server.checkins.models import Checkin
 from server.common.dates import EARLIEST_CHECKIN_DATE, local_today
 from server.errors import NotFound, PreconditionFailed, ValidationFailed
@@ -94,31 +95,32 @@ def _matches(if_match: str | None, checkin: Checkin | None) -> bool:
 
 
 def save_day(*, patient: User, day: date, data: dict, if_match: str | None):
-    """Create or replace a day's check-in; returns (checkin, created)."""
+    """Create or replace a day's check-in and judge it; returns (checkin, created, judged)."""
     _check_day_allowed(patient, day)
     existing = get_for_day(patient.id, day)
     if existing is not None and existing.content() == data:
         # A retried PUT whose first attempt already landed: nothing to change.
-        return existing, False
+        judged = assessments_service.judge(existing)
+        db.session.commit()
+        return existing, False, judged
     if not _matches(if_match, existing):
         raise PreconditionFailed(
             "The check-in changed since you last fetched it (If-Match does not match).",
             headers={"ETag": existing.etag} if existing else None,
         )
-    if existing is None:
-        checkin = Checkin(patient_id=patient.id, date=day, **data)
-        db.session.add(checkin)
-        try:
-            db.session.commit()
-        except IntegrityError:
-            # Another device created the day at the same moment: replace it instead.
-            db.session.rollback()
-            return save_day(patient=patient, day=day, data=data, if_match=if_match)
-        return checkin, True
+    checkin = existing or Checkin(patient_id=patient.id, date=day)
     for field, value in data.items():
-        setattr(existing, field, value)
+        setattr(checkin, field, value)
+    db.session.add(checkin)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        # Another device created the day at the same moment: replace it instead.
+        db.session.rollback()
+        return save_day(patient=patient, day=day, data=data, if_match=if_match)
+    judged = assessments_service.judge(checkin)
     db.session.commit()
-    return existing, False
+    return checkin, existing is None, judged
 
 
 def delete_day(*, patient_id: str, day: date) -> None:

@@ -50,6 +50,10 @@ def _repair_text(data):
 class _JsonBodyParser(FlaskParser):
     """webargs parser that refuses a missing body and repairs broken surrogates."""
 
+    # Let each schema's own `unknown = RAISE` apply to query strings too: a misspelt
+    # parameter is an error the phone should hear about, not something silently ignored.
+    DEFAULT_UNKNOWN_BY_LOCATION: dict = {}
+
     def load_json(self, req, schema):
         """Return the JSON body, or fail validation when there is none."""
         data = super().load_json(req, schema)

@@ -1,0 +1,37 @@
+# Two commands get a newcomer going: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+WORKERS ?= 2
+
+.PHONY: run test lint spec migrate bench
+
+$(BIN)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+## Set up, migrate the database to head and serve on http://127.0.0.1:8000
+run: $(BIN)/.installed
+	$(BIN)/flask --app wsgi db upgrade
+	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - wsgi:app
+
+## Set up, lint and run the whole test suite (SQLite; DATABASE_URL/REDIS_URL switch backends)
+test: $(BIN)/.installed
+	$(BIN)/ruff check server tests bench
+	$(BIN)/ruff format --check server tests bench
+	$(BIN)/pytest -q
+
+## Regenerate openapi.yaml from the code
+spec: $(BIN)/.installed
+	$(BIN)/flask --app wsgi openapi write --format=yaml openapi.yaml
+
+## Generate a migration after changing models: make migrate m="what changed"
+migrate: $(BIN)/.installed
+	$(BIN)/flask --app wsgi db migrate -m "$(m)"
+
+bench: $(BIN)/.installed
+	$(BIN)/python -m bench.run_all

@@ -1,0 +1,27 @@
+"""Assessment bodies."""
+
+from marshmallow import Schema, fields, validate
+
+from server.resources.schemas import ResourceSchema
+
+LEVELS = ["crisis", "severe", "worsening", "stable", "improving", "no_data"]
+
+
+class ReasonSchema(Schema):
+    """One rule that fired, in plain words with its numbers."""
+
+    code = fields.String(required=True)
+    message = fields.String(required=True)
+
+
+class AssessmentSchema(Schema):
+    """How a day looks against the documented rules (an aid, not a diagnosis)."""
+
+    level = fields.String(required=True, validate=validate.OneOf(LEVELS))
+    reasons = fields.List(fields.Nested(ReasonSchema), required=True)
+    resources = fields.List(fields.Nested(ResourceSchema), required=True)
+    checkin_date = fields.Date(required=True, allow_none=True)
+    notice = fields.String(
+        required=True,
+        metadata={"description": "Reminder that Steady is not an emergency service"},
+    )

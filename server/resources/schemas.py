@@ -1,0 +1,67 @@
+"""Resource bodies and queries."""
+
+from marshmallow import Schema, fields, validate
+
+from server.common.validation import region_rule
+from server.resources.catalogue import ENTRY_KINDS
+
+
+class ResourceSchema(Schema):
+    """A help resource; numbers carry their source and the date they were checked."""
+
+    id = fields.UUID(required=True)
+    name = fields.String(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(ENTRY_KINDS))
+    region = fields.String(required=True)
+    phone = fields.String(required=True, allow_none=True)
+    sms = fields.String(required=True, allow_none=True)
+    url = fields.String(required=True, allow_none=True)
+    hours = fields.String(required=True, allow_none=True)
+    description = fields.String(required=True)
+    source_url = fields.String(required=True, allow_none=True)
+    verified_on = fields.Date(required=True, allow_none=True)
+
+
+class ResourceListSchema(Schema):
+    """Resources for one region."""
+
+    region = fields.String(required=True)
+    items = fields.List(fields.Nested(ResourceSchema), required=True)
+
+
+class ResourceQuerySchema(Schema):
+    """Filter by region (default: the signed-in person's region, else US) and kind."""
+
+    region = fields.String(validate=region_rule)
+    kind = fields.String(validate=validate.OneOf(ENTRY_KINDS))
+
+
+class TreatmentQuerySchema(Schema):
+    """Where to look for treatment; the postal code goes upstream only on this request."""
+
+    postal_code = fields.String(
+        validate=validate.Regexp(r"^[0-9]{5}(-[0-9]{4})?$", error="Must be a US ZIP code."),
+        metadata={"description": "US ZIP code (the locator covers the US)"},
+    )
+    radius_miles = fields.Integer(load_default=25, validate=validate.Range(min=1, max=500))
+    region = fields.String(validate=region_rule)
+
+
+class FacilitySchema(Schema):
+    """A treatment facility from the locator."""
+
+    name = fields.String(required=True)
+    address = fields.String(required=True)
+    phone = fields.String(required=True, allow_none=True)
+    website = fields.String(required=True, allow_none=True)
+    distance_miles = fields.Float(required=True, allow_none=True)
+    services = fields.List(fields.String(), required=True)
+
+
+class TreatmentSchema(Schema):
+    """Facilities near a place, or helplines and a locator link when none can be fetched."""
+
+    source = fields.String(required=True, validate=validate.OneOf(["findtreatment", "fallback"]))
+    facilities = fields.List(fields.Nested(FacilitySchema), required=True)
+    helplines = fields.List(fields.Nested(ResourceSchema), required=True)
+    locator_url = fields.String(required=True)

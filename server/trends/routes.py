@@ -1,0 +1,44 @@
+"""A patient's trends and chart."""
+
+from flask import Response
+
+from server.accounts.models import Role
+from server.auth.policy import require_role, signed_in_user
+from server.checkins.schemas import DateRangeQuerySchema
+from server.common.openapi import BEARER, ApiBlueprint, problems
+from server.trends import service
+from server.trends.schemas import ChartQuerySchema, TrendsSchema
+
+bp = ApiBlueprint("trends", __name__, url_prefix="/api/v1/trends", description="My trends")
+CHART_CONTENT = {
+    media_type: {"schema": {"type": "string", "format": "binary"}}
+    for media_type in service.CHART_MEDIA_TYPES.values()
+}
+
+
+@bp.get("")
+@require_role(Role.PATIENT)
+@bp.doc(security=BEARER)
+@bp.arguments(DateRangeQuerySchema, location="query", as_kwargs=True)
+@bp.response(200, TrendsSchema)
+@problems(bp, 401, 403)
+def get_trends(start=None, end=None):
+    """Get my day-by-day scores and summary (default: the last 30 days; at most 366)."""
+    patient = signed_in_user()
+    start, end = service.resolve_range(patient, start, end)
+    return service.trends_for(patient, start, end)
+
+
+@bp.get("/chart")
+@require_role(Role.PATIENT)
+@bp.doc(
+    security=BEARER, responses={"200": {"description": "Chart image", "content": CHART_CONTENT}}
+)
+@bp.arguments(ChartQuerySchema, location="query", as_kwargs=True)
+@problems(bp, 401, 403)
+def get_chart(start=None, end=None, format="png"):  # noqa: A002 (query parameter name)
+    """Get a chart of my four symptoms and total (PNG by default, or SVG)."""
+    patient = signed_in_user()
+    start, end = service.resolve_range(patient, start, end)
+    image = service.chart_for(patient, start, end, format)
+    return Response(image, mimetype=service.CHART_MEDIA_TYPES[format])

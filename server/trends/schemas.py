@@ -1,0 +1,80 @@
+"""Trend bodies and queries."""
+
+from marshmallow import Schema, fields, validate
+
+from server.checkins.schemas import DateRangeQuerySchema
+
+DIRECTIONS = ["improving", "stable", "worsening"]
+
+
+class TrendDaySchema(Schema):
+    """One calendar day; scores are null where nothing was logged."""
+
+    date = fields.Date(required=True)
+    nausea = fields.Integer(required=True, allow_none=True)
+    aches = fields.Integer(required=True, allow_none=True)
+    anxiety = fields.Integer(required=True, allow_none=True)
+    insomnia = fields.Integer(required=True, allow_none=True)
+    diarrhea = fields.Integer(required=True, allow_none=True)
+    vomiting = fields.Integer(required=True, allow_none=True)
+    cravings = fields.Integer(required=True, allow_none=True)
+    sleep_hours = fields.Float(required=True, allow_none=True)
+    used_opioids = fields.Boolean(required=True, allow_none=True)
+    crisis = fields.Boolean(required=True, allow_none=True)
+    total = fields.Integer(required=True, allow_none=True)
+    total_7d_avg = fields.Float(
+        required=True,
+        allow_none=True,
+        metadata={"description": "Mean total of the check-ins in the 7 days ending this day"},
+    )
+
+
+class MetricSummarySchema(Schema):
+    """Summary of one score over the range, compared with the period just before."""
+
+    mean = fields.Float(required=True, allow_none=True)
+    min = fields.Integer(required=True, allow_none=True)
+    max = fields.Integer(required=True, allow_none=True)
+    latest = fields.Integer(required=True, allow_none=True)
+    previous_mean = fields.Float(required=True, allow_none=True)
+    change = fields.Float(required=True, allow_none=True)
+    direction = fields.String(
+        required=True,
+        allow_none=True,
+        validate=validate.OneOf(DIRECTIONS),
+        metadata={
+            "description": "worsening when change >= +1.0 (symptoms) or +3.0 (total), "
+            "improving when <= -1.0 / -3.0, else stable; null without both periods"
+        },
+    )
+
+
+class TrendSummarySchema(Schema):
+    """Per-score summaries."""
+
+    nausea = fields.Nested(MetricSummarySchema, required=True)
+    aches = fields.Nested(MetricSummarySchema, required=True)
+    anxiety = fields.Nested(MetricSummarySchema, required=True)
+    insomnia = fields.Nested(MetricSummarySchema, required=True)
+    total = fields.Nested(MetricSummarySchema, required=True)
+
+
+class TrendsSchema(Schema):
+    """Day-by-day series and a summary for a range."""
+
+    start = fields.Date(data_key="from", required=True)
+    end = fields.Date(data_key="to", required=True)
+    days = fields.List(fields.Nested(TrendDaySchema), required=True)
+    summary = fields.Nested(TrendSummarySchema, required=True)
+    days_logged = fields.Integer(required=True)
+    days_in_range = fields.Integer(required=True)
+    current_streak = fields.Integer(
+        required=True,
+        metadata={"description": "Consecutive logged days ending at `to` (or the day before)"},
+    )
+
+
+class ChartQuerySchema(DateRangeQuerySchema):
+    """Range and image format of the chart."""
+
+    format = fields.String(load_default="png", validate=validate.OneOf(["png", "svg"]))
