@@ -105,11 +105,15 @@ def register_converters(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     """Register every feature's routes, in one explicit list."""
     from server.accounts.routes import bp as accounts_bp
+    from server.alerts.routes import bp as alerts_bp
     from server.assessments.routes import bp as status_bp
+    from server.audit.routes import bp as access_log_bp
     from server.auth.routes import bp as auth_bp
     from server.checkins.routes import bp as checkins_bp
     from server.health.routes import bp as health_bp
+    from server.patients.routes import bp as patients_bp
     from server.resources.routes import bp as resources_bp
+    from server.sharing.routes import bp as shares_bp
     from server.trends.routes import bp as trends_bp
 
     for blueprint in (
@@ -120,6 +124,10 @@ def register_blueprints(app: Flask) -> None:
         status_bp,
         trends_bp,
         resources_bp,
+        shares_bp,
+        patients_bp,
+        alerts_bp,
+        access_log_bp,
     ):
         api.register_blueprint(blueprint)
 

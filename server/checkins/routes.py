@@ -12,6 +12,7 @@ from server.checkins.schemas import (
     CheckinPageSchema,
     CheckinSchema,
     SavedCheckinSchema,
+    checkin_fields,
 )
 from server.common.dates import parse_day
 from server.common.openapi import BEARER, ETAG_HEADER, IF_MATCH_PARAMETER, ApiBlueprint, problems
@@ -62,7 +63,7 @@ def put_checkin(data, date):
     checkin, created, judged = service.save_day(
         patient=patient, day=parse_day(date), data=data, if_match=request.headers.get("If-Match")
     )
-    body = {name: getattr(checkin, name) for name in CheckinSchema._declared_fields}
+    body = checkin_fields(checkin)
     body["assessment"] = assessments_service.present(patient, judged)
     return body, 201 if created else 200, {"ETag": checkin.etag}
 
@@ -74,4 +75,4 @@ def put_checkin(data, date):
 @problems(bp, 401, 403, 404, 422)
 def delete_checkin(date):
     """Delete my check-in for a day."""
-    service.delete_day(patient_id=signed_in_user().id, day=parse_day(date))
+    service.delete_day(patient=signed_in_user(), day=parse_day(date))

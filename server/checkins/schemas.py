@@ -82,6 +82,12 @@ class CheckinSchema(Schema):
     updated_at = fields.AwareDateTime(required=True)
 
 
+def checkin_fields(checkin, *, include_note: bool = True) -> dict:
+    """The response fields of a check-in, optionally without its note."""
+    names = CheckinSchema._declared_fields
+    return {name: getattr(checkin, name) for name in names if include_note or name != "note"}
+
+
 class SavedCheckinSchema(CheckinSchema):
     """A stored check-in with the judgement of that day."""
 

@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from server.accounts.models import User
+from server.alerts import service as alerts_service
 from server.assessments import service as assessments_service
 from server.checkins.models import Checkin
 from server.common.dates import EARLIEST_CHECKIN_DATE, local_today
@@ -119,12 +120,14 @@ def save_day(*, patient: User, day: date, data: dict, if_match: str | None):
         db.session.rollback()
         return save_day(patient=patient, day=day, data=data, if_match=if_match)
     judged = assessments_service.judge(checkin)
+    alerts_service.record_for_day(patient=patient, day=day, judged=judged)
     db.session.commit()
     return checkin, existing is None, judged
 
 
-def delete_day(*, patient_id: str, day: date) -> None:
-    """Delete a day's check-in or answer 404."""
-    checkin = get_or_404(patient_id, day)
+def delete_day(*, patient: User, day: date) -> None:
+    """Delete a day's check-in (and its unacknowledged alerts) or answer 404."""
+    checkin = get_or_404(patient.id, day)
     db.session.delete(checkin)
+    alerts_service.record_for_day(patient=patient, day=day, judged=None)
     db.session.commit()

@@ -1,0 +1,1 @@
+"""Alerts for counselors when a sharing patient's day looks worse."""

@@ -1,0 +1,32 @@
+"""Alert bodies."""
+
+from marshmallow import Schema, fields, validate
+
+from server.assessments.schemas import ReasonSchema
+from server.sharing.schemas import PersonSchema
+
+
+class AlertSchema(Schema):
+    """A worrying day of a patient who shares their status with you."""
+
+    id = fields.UUID(required=True)
+    patient = fields.Nested(PersonSchema, required=True)
+    checkin_date = fields.Date(required=True)
+    level = fields.String(
+        required=True, validate=validate.OneOf(["crisis", "severe", "worsening", "stable"])
+    )
+    reasons = fields.List(fields.Nested(ReasonSchema), required=True)
+    created_at = fields.AwareDateTime(required=True)
+    acknowledged_at = fields.AwareDateTime(required=True, allow_none=True)
+
+
+class AlertQuerySchema(Schema):
+    """Open alerts only, or all."""
+
+    status = fields.String(load_default="open", validate=validate.OneOf(["open", "all"]))
+
+
+class AlertListSchema(Schema):
+    """Alerts, most urgent and newest first."""
+
+    items = fields.List(fields.Nested(AlertSchema), required=True)

@@ -1,0 +1,1 @@
+"""Counselor views of the patients who share with them."""

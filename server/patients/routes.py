@@ -1,0 +1,88 @@
+"""Counselor views of sharing patients (404 for anyone not actively sharing the scope)."""
+
+from flask import Response
+
+from server.accounts.models import Role
+from server.assessments.schemas import AssessmentSchema
+from server.auth.policy import require_role, signed_in_user
+from server.checkins.schemas import CheckinListQuerySchema, CheckinPageSchema, DateRangeQuerySchema
+from server.common.openapi import BEARER, ApiBlueprint, problems
+from server.patients import service
+from server.patients.schemas import PatientListSchema
+from server.trends.routes import CHART_CONTENT
+from server.trends.schemas import ChartQuerySchema, TrendsSchema
+from server.trends.service import CHART_MEDIA_TYPES
+
+bp = ApiBlueprint(
+    "patients", __name__, url_prefix="/api/v1/patients", description="Counselor views"
+)
+
+
+@bp.get("")
+@require_role(Role.COUNSELOR)
+@bp.doc(security=BEARER)
+@bp.response(200, PatientListSchema)
+@problems(bp, 401, 403)
+def list_patients():
+    """List the patients actively sharing with me, most urgent first."""
+    return {"items": service.list_patients(signed_in_user())}
+
+
+@bp.get("/<uuid:patient_id>/checkins")
+@require_role(Role.COUNSELOR)
+@bp.doc(security=BEARER)
+@bp.arguments(CheckinListQuerySchema, location="query", as_kwargs=True)
+@bp.response(200, CheckinPageSchema)
+@problems(bp, 401, 403, 404)
+def list_patient_checkins(patient_id, start=None, end=None, page=1, page_size=50):
+    """List a sharing patient's check-ins (notes only if the share includes them)."""
+    return service.checkins(
+        counselor=signed_in_user(),
+        patient_id=str(patient_id),
+        start=start,
+        end=end,
+        page=page,
+        page_size=page_size,
+    )
+
+
+@bp.get("/<uuid:patient_id>/trends")
+@require_role(Role.COUNSELOR)
+@bp.doc(security=BEARER)
+@bp.arguments(DateRangeQuerySchema, location="query", as_kwargs=True)
+@bp.response(200, TrendsSchema)
+@problems(bp, 401, 403, 404)
+def get_patient_trends(patient_id, start=None, end=None):
+    """Get a sharing patient's trends."""
+    return service.trends(
+        counselor=signed_in_user(), patient_id=str(patient_id), start=start, end=end
+    )
+
+
+@bp.get("/<uuid:patient_id>/trends/chart")
+@require_role(Role.COUNSELOR)
+@bp.doc(
+    security=BEARER, responses={"200": {"description": "Chart image", "content": CHART_CONTENT}}
+)
+@bp.arguments(ChartQuerySchema, location="query", as_kwargs=True)
+@problems(bp, 401, 403, 404)
+def get_patient_chart(patient_id, start=None, end=None, format="png"):  # noqa: A002
+    """Get a chart of a sharing patient's symptoms."""
+    image = service.chart(
+        counselor=signed_in_user(),
+        patient_id=str(patient_id),
+        start=start,
+        end=end,
+        image_format=format,
+    )
+    return Response(image, mimetype=CHART_MEDIA_TYPES[format])
+
+
+@bp.get("/<uuid:patient_id>/status")
+@require_role(Role.COUNSELOR)
+@bp.doc(security=BEARER)
+@bp.response(200, AssessmentSchema)
+@problems(bp, 401, 403, 404)
+def get_patient_status(patient_id):
+    """Get the assessment of a sharing patient's latest check-in."""
+    return service.status(counselor=signed_in_user(), patient_id=str(patient_id))

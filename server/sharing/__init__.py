@@ -1,0 +1,1 @@
+"""Patient-controlled sharing with counselors (consent)."""

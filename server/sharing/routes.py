@@ -1,0 +1,40 @@
+"""Share endpoints: patients grant and revoke; counselors see and may step back."""
+
+from server.accounts.models import Role
+from server.auth.policy import require_role, signed_in_user
+from server.common.openapi import BEARER, ApiBlueprint, problems
+from server.sharing import service
+from server.sharing.schemas import ShareCreateSchema, ShareListSchema, ShareSchema
+
+bp = ApiBlueprint("shares", __name__, url_prefix="/api/v1/shares", description="Consent")
+
+
+@bp.post("")
+@require_role(Role.PATIENT)
+@bp.doc(security=BEARER)
+@bp.arguments(ShareCreateSchema)
+@bp.response(201, ShareSchema)
+@problems(bp, 401, 403, 413, 415)
+def create_share(data):
+    """Share my log with a counselor: scoped, with a purpose, until a date."""
+    return service.create(patient=signed_in_user(), **data)
+
+
+@bp.get("")
+@require_role(*Role)
+@bp.doc(security=BEARER)
+@bp.response(200, ShareListSchema)
+@problems(bp, 401)
+def list_shares():
+    """List my shares (patient) or the shares made to me (counselor), with history."""
+    return {"items": service.list_for(signed_in_user())}
+
+
+@bp.delete("/<uuid:share_id>")
+@require_role(*Role)
+@bp.doc(security=BEARER)
+@bp.response(204)
+@problems(bp, 401, 404)
+def end_share(share_id):
+    """End a share at once (the patient revokes, or the counselor steps back)."""
+    service.end(user=signed_in_user(), share_id=str(share_id))

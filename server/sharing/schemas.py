@@ -1,0 +1,64 @@
+"""Share (consent) bodies."""
+
+from marshmallow import Schema, fields, validate
+
+from server.common.fields import StrictBoolean, Text
+from server.sharing.models import SCOPES
+
+STATUSES = ["active", "expired", "revoked"]
+
+
+class ShareCreateSchema(Schema):
+    """A patient's consent to share with one counselor."""
+
+    counselor_email = Text(required=True, validate=validate.Length(min=3, max=254))
+    purpose = Text(
+        required=True,
+        validate=validate.Length(min=1, max=500),
+        metadata={"example": "Review my withdrawal log at my weekly appointments"},
+    )
+    expires_on = fields.Date(
+        required=True,
+        metadata={"description": "Last day of access; after today and at most one year away"},
+    )
+    include_notes = StrictBoolean(load_default=False)
+    scope = fields.List(
+        fields.String(validate=validate.OneOf(SCOPES)),
+        required=True,
+        validate=validate.Length(min=1, max=len(SCOPES)),
+        metadata={"uniqueItems": True},
+    )
+
+
+class PersonSchema(Schema):
+    """Who is on either side of a share."""
+
+    id = fields.UUID(required=True)
+    display_name = fields.String(required=True)
+
+
+class CounselorSchema(PersonSchema):
+    """The counselor a log is shared with."""
+
+    email = fields.String(required=True)
+
+
+class ShareSchema(Schema):
+    """A share and its current status (revoked and expired shares stay as history)."""
+
+    id = fields.UUID(required=True)
+    patient = fields.Nested(PersonSchema, required=True)
+    counselor = fields.Nested(CounselorSchema, required=True)
+    purpose = fields.String(required=True)
+    scope = fields.List(fields.String(validate=validate.OneOf(SCOPES)), required=True)
+    include_notes = fields.Boolean(required=True)
+    created_at = fields.AwareDateTime(required=True)
+    expires_on = fields.Date(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(STATUSES))
+    revoked_at = fields.AwareDateTime(required=True, allow_none=True)
+
+
+class ShareListSchema(Schema):
+    """Shares made by a patient, or made to a counselor."""
+
+    items = fields.List(fields.Nested(ShareSchema), required=True)

@@ -1,0 +1,137 @@
+"""Consent use cases: share, list, end. Every change is audited in the same transaction."""
+
+from datetime import date, timedelta
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import aliased
+
+from server.accounts.models import Role, User
+from server.audit import service as audit
+from server.common.dates import local_today
+from server.db import utcnow
+from server.errors import NotFound, ValidationFailed
+from server.extensions import db
+from server.sharing import policy
+from server.sharing.models import Share
+
+MAX_SHARE_DAYS = 365
+NO_COUNSELOR = "There is no counselor account with this email."
+
+
+def present(share: Share, patient: User, counselor: User) -> dict:
+    """Shape a share with both people and its status now."""
+    return {
+        "id": share.id,
+        "patient": patient,
+        "counselor": counselor,
+        "purpose": share.purpose,
+        "scope": share.scope,
+        "include_notes": share.include_notes,
+        "created_at": share.created_at,
+        "expires_on": share.expires_on,
+        "status": share.status_on(local_today(patient.timezone)),
+        "revoked_at": share.revoked_at,
+    }
+
+
+def _check_expiry(patient: User, expires_on: date) -> None:
+    """Consent must end: after today and at most a year away."""
+    today = local_today(patient.timezone)
+    if expires_on <= today:
+        raise ValidationFailed(
+            "The share must end in the future.",
+            errors={"expires_on": ["Must be after today."]},
+        )
+    if expires_on > today + timedelta(days=MAX_SHARE_DAYS):
+        raise ValidationFailed(
+            "A share can last at most one year.",
+            errors={"expires_on": [f"Must be at most {MAX_SHARE_DAYS} days from today."]},
+        )
+
+
+def create(
+    *,
+    patient: User,
+    counselor_email: str,
+    purpose: str,
+    expires_on: date,
+    include_notes: bool,
+    scope: list[str],
+) -> dict:
+    """Share the patient's log with a counselor, replacing any active share to them."""
+    _check_expiry(patient, expires_on)
+    counselor = db.session.scalar(
+        select(User).where(User.email == counselor_email.strip().lower())
+    )
+    # One message for "no account" and "not a counselor", so accounts can't be probed.
+    if counselor is None or counselor.role is not Role.COUNSELOR:
+        raise ValidationFailed(NO_COUNSELOR, errors={"counselor_email": [NO_COUNSELOR]})
+    ordered_scope = sorted(set(scope), key=("checkins", "trends", "status", "export").index)
+    for old in policy.active_shares_for_patient(patient):
+        if old.counselor_id == counselor.id:
+            old.revoked_at, old.revoked_by = utcnow(), "replaced"
+            audit.record(
+                actor=patient,
+                patient_id=patient.id,
+                action="share_replaced",
+                share_id=old.id,
+                counselor_id=counselor.id,
+            )
+    share = Share(
+        patient_id=patient.id,
+        counselor_id=counselor.id,
+        purpose=purpose,
+        scope=ordered_scope,
+        include_notes=include_notes,
+        expires_on=expires_on,
+    )
+    db.session.add(share)
+    db.session.flush()
+    audit.record(
+        actor=patient,
+        patient_id=patient.id,
+        action="share_created",
+        share_id=share.id,
+        counselor_id=counselor.id,
+        scope=ordered_scope,
+        include_notes=include_notes,
+        expires_on=expires_on,
+    )
+    db.session.commit()
+    return present(share, patient, counselor)
+
+
+def _shares_of(user: User):
+    """Shares the user is a party to, with both people."""
+    patient, counselor = aliased(User), aliased(User)
+    return (
+        select(Share, patient, counselor)
+        .join(patient, patient.id == Share.patient_id)
+        .join(counselor, counselor.id == Share.counselor_id)
+        .where(or_(Share.patient_id == user.id, Share.counselor_id == user.id))
+    )
+
+
+def list_for(user: User) -> list[dict]:
+    """A patient's shares, or the shares made to a counselor, newest first."""
+    rows = db.session.execute(_shares_of(user).order_by(Share.created_at.desc()))
+    return [present(share, patient, counselor) for share, patient, counselor in rows]
+
+
+def end(*, user: User, share_id: str) -> None:
+    """End a share: the patient revokes, or the counselor steps back. Repeats are harmless."""
+    row = db.session.execute(_shares_of(user).where(Share.id == share_id)).first()
+    if row is None:
+        raise NotFound("There is no such share.")
+    share, patient, _counselor = row
+    if share.revoked_at is None:
+        share.revoked_at = utcnow()
+        share.revoked_by = "patient" if user.id == patient.id else "counselor"
+        audit.record(
+            actor=user,
+            patient_id=patient.id,
+            action="share_revoked",
+            share_id=share.id,
+            by=share.revoked_by,
+        )
+        db.session.commit()
