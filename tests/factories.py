@@ -81,6 +81,11 @@ class Factory:
         assert response.status_code == 200, response.json
         return response.json
 
+    def relogin(self, person: Person) -> Person:
+        """Sign in again (e.g. after moving the clock past the token's lifetime)."""
+        person.tokens = self.login(person.email)
+        return person
+
     def checkin(self, person: Person, day: date, **overrides):
         """PUT a check-in for a day and return the response."""
         response = self.client.put(
@@ -90,6 +95,31 @@ class Factory:
         )
         assert response.status_code in (200, 201), response.json
         return response
+
+    def share(
+        self,
+        patient: Person,
+        counselor: Person,
+        *,
+        scope=("checkins", "trends", "status", "export"),
+        include_notes: bool = False,
+        days: int = 30,
+        purpose: str = "Weekly review of my withdrawal log",
+    ) -> dict:
+        """Share a patient's log with a counselor through the API."""
+        response = self.client.post(
+            "/api/v1/shares",
+            json={
+                "counselor_email": counselor.email,
+                "purpose": purpose,
+                "expires_on": (date.today() + timedelta(days=days)).isoformat(),
+                "include_notes": include_notes,
+                "scope": list(scope),
+            },
+            headers=patient.headers,
+        )
+        assert response.status_code == 201, response.json
+        return response.json
 
     def log(self, person: Person, end: date, scores: list[dict | None]) -> None:
         """Log consecutive days ending at `end`; None leaves a gap."""
