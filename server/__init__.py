@@ -24,6 +24,8 @@ def create_app(config: Config | dict | None = None) -> Flask:
     settings = config if isinstance(config, Config) else config_from_env()
     settings.prepare(app.instance_path)
     app.config.from_object(settings)
+    # STEADY_<KEY>=value overrides any key, e.g. STEADY_JUDGEMENT_SEVERE_SCORE=8.
+    app.config.from_prefixed_env("STEADY")
     if isinstance(config, dict):
         app.config.update(config)
     app.json.sort_keys = False
@@ -160,3 +162,10 @@ def register_request_hooks(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     """Register CLI commands."""
+
+    @app.cli.command("sync-resources")
+    def sync_resources():
+        """Make the resources table match server/resources/catalogue.json."""
+        from server.seed import load_reference_data
+
+        load_reference_data()
