@@ -34,4 +34,5 @@ migrate: $(BIN)/.installed
 	$(BIN)/flask --app wsgi db migrate -m "$(m)"
 
 bench: $(BIN)/.installed
-	$(BIN)/python -m bench.run_all
+	$(BIN)/python -m bench.bench_trends
+	$(BIN)/python -m bench.bench_exports

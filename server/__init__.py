@@ -112,6 +112,7 @@ def register_blueprints(app: Flask) -> None:
     from server.audit.routes import bp as access_log_bp
     from server.auth.routes import bp as auth_bp
     from server.checkins.routes import bp as checkins_bp
+    from server.exports.routes import bp as exports_bp
     from server.health.routes import bp as health_bp
     from server.patients.routes import bp as patients_bp
     from server.resources.routes import bp as resources_bp
@@ -130,6 +131,7 @@ def register_blueprints(app: Flask) -> None:
         patients_bp,
         alerts_bp,
         access_log_bp,
+        exports_bp,
     ):
         api.register_blueprint(blueprint)
 

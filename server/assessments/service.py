@@ -10,6 +10,7 @@ from server.assessments.judgement import Assessment, Thresholds, assess
 from server.checkins.models import Checkin
 from server.extensions import db
 from server.resources import service as resources_service
+from server.sharing import policy as sharing_policy
 
 NOTICE = (
     "Steady is a self-report aid, not a diagnosis and not an emergency service: no one "
@@ -62,7 +63,10 @@ def present(patient: User, judged: Assessment | None) -> dict:
         "level": judged.level,
         "reasons": [{"code": r.code, "message": r.message} for r in judged.reasons],
         "resources": resources_service.for_assessment(
-            region=patient.region, level=judged.level, reason_codes=codes
+            region=patient.region,
+            level=judged.level,
+            reason_codes=codes,
+            counselor_ids=sharing_policy.counselors_of(patient),
         ),
         "checkin_date": judged.checkin_date,
         "notice": NOTICE,

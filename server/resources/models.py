@@ -3,7 +3,7 @@
 from datetime import date
 
 from sqlalchemy import String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.db import TimestampMixin, uuid_fk, uuid_pk
 from server.extensions import db
@@ -29,3 +29,10 @@ class Resource(TimestampMixin, db.Model):
     description: Mapped[str] = mapped_column(Text)
     source_url: Mapped[str | None] = mapped_column(String(500))
     verified_on: Mapped[date | None]
+
+    owner = relationship("User", lazy="joined")
+
+    @property
+    def provided_by(self):
+        """The counselor who added this entry, or None for the shipped catalogue."""
+        return self.owner

@@ -1,12 +1,16 @@
 """Public help resources and the treatment locator."""
 
-from flask_jwt_extended import current_user, verify_jwt_in_request
+from flask_jwt_extended import current_user, get_current_user, verify_jwt_in_request
 
-from server.common.openapi import ApiBlueprint, problems
+from server.accounts.models import Role
+from server.auth.policy import require_role, signed_in_user
+from server.common.openapi import BEARER, ApiBlueprint, problems
 from server.resources import service
 from server.resources.schemas import (
+    ResourceCreateSchema,
     ResourceListSchema,
     ResourceQuerySchema,
+    ResourceSchema,
     TreatmentQuerySchema,
     TreatmentSchema,
 )
@@ -20,10 +24,10 @@ DEFAULT_REGION = "US"
 
 def _region(requested: str | None) -> str:
     """Use the asked-for region, else the signed-in person's, else the US."""
+    # A token is optional here; when one is sent it must be valid, even with ?region=.
+    verify_jwt_in_request(optional=True)
     if requested:
         return requested
-    # A token is optional here; when one is sent it must be valid.
-    verify_jwt_in_request(optional=True)
     return current_user.region if current_user else DEFAULT_REGION
 
 
@@ -36,7 +40,30 @@ def list_resources(region=None, kind=None):
     """List crisis, treatment and harm-reduction resources for a region."""
     region = _region(region)
     kinds = (kind,) if kind else None
-    return {"region": region, "items": service.list_resources(region=region, kinds=kinds)}
+    counselor_ids = service.resource_viewers_ids(get_current_user())
+    items = service.list_resources(region=region, kinds=kinds, counselor_ids=counselor_ids)
+    return {"region": region, "items": items}
+
+
+@bp.post("")
+@require_role(Role.COUNSELOR)
+@bp.doc(security=BEARER)
+@bp.arguments(ResourceCreateSchema)
+@bp.response(201, ResourceSchema)
+@problems(bp, 401, 403, 413, 415)
+def add_resource(data):
+    """Add my clinic's line or another resource for the patients who share with me."""
+    return service.add_own(counselor=signed_in_user(), data=data)
+
+
+@bp.delete("/<uuid:resource_id>")
+@require_role(Role.COUNSELOR)
+@bp.doc(security=BEARER)
+@bp.response(204)
+@problems(bp, 401, 403, 404)
+def remove_resource(resource_id):
+    """Remove one of my own resources."""
+    service.remove_own(counselor=signed_in_user(), resource_id=str(resource_id))
 
 
 @bp.get("/treatment")

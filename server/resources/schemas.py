@@ -2,8 +2,16 @@
 
 from marshmallow import Schema, fields, validate
 
+from server.common.fields import Text
 from server.common.validation import region_rule
 from server.resources.catalogue import ENTRY_KINDS
+
+
+class ProviderSchema(Schema):
+    """Who added a resource."""
+
+    id = fields.UUID(required=True)
+    display_name = fields.String(required=True)
 
 
 class ResourceSchema(Schema):
@@ -20,6 +28,31 @@ class ResourceSchema(Schema):
     description = fields.String(required=True)
     source_url = fields.String(required=True, allow_none=True)
     verified_on = fields.Date(required=True, allow_none=True)
+    provided_by = fields.Nested(
+        ProviderSchema,
+        required=True,
+        allow_none=True,
+        metadata={"description": "The counselor who added it; null for Steady's catalogue"},
+    )
+
+
+class ResourceCreateSchema(Schema):
+    """A counselor's own resource (their clinic's line), shown to patients sharing with them."""
+
+    name = Text(required=True, validate=validate.Length(min=1, max=200))
+    kind = fields.String(required=True, validate=validate.OneOf(ENTRY_KINDS))
+    region = fields.String(required=True, validate=region_rule)
+    phone = Text(allow_none=True, load_default=None, validate=validate.Length(max=60))
+    sms = Text(allow_none=True, load_default=None, validate=validate.Length(max=120))
+    url = fields.String(
+        allow_none=True,
+        load_default=None,
+        validate=validate.Regexp(
+            r"^https?://[^\x00-\x20]{1,490}$", error="Must be an http(s) URL."
+        ),
+    )
+    hours = Text(allow_none=True, load_default=None, validate=validate.Length(max=200))
+    description = Text(required=True, validate=validate.Length(min=1, max=1000))
 
 
 class ResourceListSchema(Schema):
@@ -40,8 +73,13 @@ class TreatmentQuerySchema(Schema):
     """Where to look for treatment; the postal code goes upstream only on this request."""
 
     postal_code = fields.String(
-        validate=validate.Regexp(r"^[0-9]{5}(-[0-9]{4})?$", error="Must be a US ZIP code."),
-        metadata={"description": "US ZIP code (the locator covers the US)"},
+        validate=validate.Regexp(
+            r"^[A-Za-z0-9][A-Za-z0-9 -]{1,9}$", error="Must be a postal code, e.g. 62701."
+        ),
+        metadata={
+            "description": "Postal code; the locator covers US ZIP codes, anything else "
+            "gets the region's helplines and the locator link"
+        },
     )
     radius_miles = fields.Integer(load_default=25, validate=validate.Range(min=1, max=500))
     region = fields.String(validate=region_rule)

@@ -1,27 +1,38 @@
 """Resource use cases: the catalogue, what fits an assessment, and the treatment locator."""
 
 import logging
+import re
 
 from flask import current_app
 from sqlalchemy import Connection, case, delete, insert, select, update
 
+from server.accounts.models import Role
+from server.common.dates import local_today
 from server.db import utcnow
+from server.errors import NotFound
 from server.extensions import db
 from server.resources.catalogue import load_catalogue
 from server.resources.locator import LocatorError, deep_link, locator_from_config
 from server.resources.models import Resource
+from server.sharing import policy as sharing_policy
 
 log = logging.getLogger(__name__)
+US_ZIP = re.compile(r"[0-9]{5}(-[0-9]{4})?")
 
-# Kinds shown for each reason an assessment can give, most urgent first.
+# Kinds shown for a day's level and for each of its reasons; a day gets the union, so a
+# crisis that is also severe still lists treatment and medical help after the lines.
 KINDS_FOR_LEVEL = {
     "crisis": ("emergency", "crisis"),
     "severe": ("crisis", "emergency", "medical", "treatment", "helpline"),
     "worsening": ("treatment", "helpline"),
 }
 KINDS_FOR_REASON = {
-    "overdose_risk": ("harm_reduction", "emergency"),
+    "crisis": ("emergency", "crisis"),
+    "severe_symptoms": ("crisis", "emergency", "medical", "treatment", "helpline"),
     "dehydration_risk": ("medical", "emergency"),
+    "overdose_risk": ("harm_reduction", "emergency"),
+    "worsening_total": ("treatment", "helpline"),
+    "worsening_symptom": ("treatment", "helpline"),
 }
 KIND_ORDER = ("emergency", "crisis", "harm_reduction", "medical", "treatment", "helpline")
 
@@ -75,11 +86,38 @@ def list_resources(
     return list(db.session.scalars(query.order_by(_kind_rank(), Resource.name)))
 
 
+def resource_viewers_ids(user) -> tuple[str, ...]:
+    """Whose own resources this person sees: their counselors', or a counselor's own."""
+    if user is None:
+        return ()
+    if user.role is Role.COUNSELOR:
+        return (user.id,)
+    return sharing_policy.counselors_of(user)
+
+
+def add_own(*, counselor, data: dict) -> Resource:
+    """Add a counselor's own resource; its source is the counselor, checked today."""
+    resource = Resource(owner_id=counselor.id, verified_on=local_today(counselor.timezone), **data)
+    db.session.add(resource)
+    db.session.commit()
+    return resource
+
+
+def remove_own(*, counselor, resource_id: str) -> None:
+    """Remove one of the counselor's own resources, or 404."""
+    resource = db.session.scalar(
+        select(Resource).where(Resource.id == resource_id, Resource.owner_id == counselor.id)
+    )
+    if resource is None:
+        raise NotFound("There is no such resource of yours.")
+    db.session.delete(resource)
+    db.session.commit()
+
+
 def kinds_for(level: str, reason_codes: set[str]) -> tuple[str, ...]:
-    """Pick the resource kinds an assessment should surface, in urgency order."""
+    """Pick the resource kinds an assessment calls for, in urgency order."""
     wanted = set(KINDS_FOR_LEVEL.get(level, ()))
-    for code in reason_codes:
-        wanted.update(KINDS_FOR_REASON.get(code, ()))
+    wanted.update(kind for code in reason_codes for kind in KINDS_FOR_REASON.get(code, ()))
     return tuple(kind for kind in KIND_ORDER if kind in wanted)
 
 
@@ -96,7 +134,8 @@ def for_assessment(
 def find_treatment(*, region: str, postal_code: str | None, radius_miles: int) -> dict:
     """Search the configured locator; on any failure fall back to helplines and a link."""
     locator = locator_from_config(current_app.config, _locator_cache())
-    if locator is not None and postal_code and region == "US":
+    is_zip = bool(postal_code and US_ZIP.fullmatch(postal_code))
+    if locator is not None and is_zip and region == "US":
         try:
             facilities = locator.search(postal_code, radius_miles)
             return {
@@ -111,7 +150,7 @@ def find_treatment(*, region: str, postal_code: str | None, radius_miles: int) -
         "source": "fallback",
         "facilities": [],
         "helplines": list_resources(region=region, kinds=("helpline", "treatment", "crisis")),
-        "locator_url": deep_link(postal_code if region == "US" else None),
+        "locator_url": deep_link(postal_code if is_zip and region == "US" else None),
     }
 
 

@@ -52,6 +52,11 @@ def active_shares_for_patient(patient: User, scope: str | None = None) -> list[S
     ]
 
 
+def counselors_of(patient: User) -> tuple[str, ...]:
+    """Ids of the counselors the patient actively shares with (their resources show)."""
+    return tuple({share.counselor_id for share in active_shares_for_patient(patient)})
+
+
 def shared_patient(counselor: User, patient_id: str, scope: str) -> tuple[Share, User]:
     """Return the share and patient a counselor may read for a scope, or 404."""
     for share, patient in db.session.execute(

@@ -1,0 +1,73 @@
+"""Downloads for appointments: a patient's own log, or a sharing patient's for a counselor."""
+
+from flask import Response, stream_with_context
+
+from server.accounts.models import Role
+from server.auth.policy import require_role, signed_in_user
+from server.common.openapi import BEARER, ApiBlueprint, problems
+from server.exports import service
+from server.exports.schemas import ExportQuerySchema
+
+bp = ApiBlueprint("exports", __name__, url_prefix="/api/v1", description="Exports")
+
+_BINARY = {"schema": {"type": "string", "format": "binary"}}
+EXPORT_RESPONSES = {
+    "200": {
+        "description": "The export as a download: CSV (one row per logged day), a PDF "
+        "report, or a FHIR R4 collection Bundle. Each states its range, when it was "
+        "produced and that the data is self-reported.",
+        "headers": {
+            "Content-Disposition": {
+                "description": 'attachment; filename="steady-<from>-<to>.<csv|pdf|json>"',
+                "required": True,
+                "schema": {"type": "string"},
+            }
+        },
+        "content": {
+            "text/csv": _BINARY,
+            "application/pdf": _BINARY,
+            "application/fhir+json": {
+                "schema": {"type": "object", "description": "FHIR R4 Bundle (collection)"}
+            },
+        },
+    }
+}
+
+
+def _download(export: service.Export) -> Response:
+    """Serve an export as an uncacheable attachment; CSV streams."""
+    body = export.body
+    if not isinstance(body, bytes):
+        body = stream_with_context(body)
+    response = Response(body, content_type=export.media_type)
+    response.headers["Content-Disposition"] = f'attachment; filename="{export.filename}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/export")
+@require_role(Role.PATIENT)
+@bp.doc(security=BEARER, responses=EXPORT_RESPONSES)
+@bp.arguments(ExportQuerySchema, location="query", as_kwargs=True)
+@problems(bp, 401, 403)
+def get_export(start=None, end=None, format="csv"):  # noqa: A002 (query parameter name)
+    """Download my log as CSV (default), PDF or FHIR; by default the last 30 days."""
+    return _download(service.patient_export(signed_in_user(), start, end, format))
+
+
+@bp.get("/patients/<uuid:patient_id>/export")
+@require_role(Role.COUNSELOR)
+@bp.doc(security=BEARER, responses=EXPORT_RESPONSES)
+@bp.arguments(ExportQuerySchema, location="query", as_kwargs=True)
+@problems(bp, 401, 403, 404)
+def get_patient_export(patient_id, start=None, end=None, format="csv"):  # noqa: A002
+    """Download a sharing patient's log (share must include export; notes only if shared)."""
+    return _download(
+        service.counselor_export(
+            counselor=signed_in_user(),
+            patient_id=str(patient_id),
+            start=start,
+            end=end,
+            fmt=format,
+        )
+    )
