@@ -17,9 +17,27 @@ from server.extensions import db
 DEFAULT_RANGE_DAYS = 90
 
 
+MAX_DAYS_AHEAD = 366
+
+
 def default_range(patient: User, start: date | None, end: date | None, days: int):
-    """Fill a missing end with the patient's today and a missing start with end - days + 1."""
-    end = end or max(local_today(patient.timezone), start or EARLIEST_CHECKIN_DATE)
+    """Fill a missing end with the patient's today and a missing start with end - days + 1.
+
+    Ranges stay between 2000-01-01 and a year after today, which also keeps date
+    arithmetic (comparison periods, rolling windows) far from date.min and date.max.
+    """
+    end_given = end is not None
+    today = local_today(patient.timezone)
+    if start is not None and start < EARLIEST_CHECKIN_DATE:
+        raise ValidationFailed(
+            "The range starts too early.", errors={"from": ["Must be 2000-01-01 or later."]}
+        )
+    end = end or max(today, start or EARLIEST_CHECKIN_DATE)
+    if end > today + timedelta(days=MAX_DAYS_AHEAD):
+        raise ValidationFailed(
+            "The range ends too far in the future.",
+            errors={"to" if end_given else "from": ["Must be at most a year after today."]},
+        )
     start = start or end - timedelta(days=days - 1)
     return start, end
 

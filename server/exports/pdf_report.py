@@ -78,7 +78,8 @@ class PdfReport:
     checkins: Sequence[Any]
     include_notes: bool
     assessment: Mapping[str, Any] | None = None
-    chart_png: bytes | None = None
+    # PNG bytes, or a Pillow image (cheaper: no PNG encode/decode round trip).
+    chart: Any = None
     resources: Sequence[Mapping[str, Any]] = ()
     region: str | None = None
 
@@ -275,15 +276,17 @@ def _assessment(pdf: _ReportPDF, assessment: Mapping[str, Any] | None) -> None:
         _line(pdf, f"•  {pdf.safe(str(message))}")
 
 
-def _chart(pdf: _ReportPDF, png: bytes) -> None:
+def _chart(pdf: _ReportPDF, chart) -> None:
     """Place the chart at page width, shrinking it to stay on the current page."""
-    try:
-        with Image.open(io.BytesIO(png)) as image:
-            width_px, height_px = image.size
-    except (UnidentifiedImageError, OSError):
-        # A broken chart must not cost the patient the rest of the report.
-        _line(pdf, "Chart unavailable.")
-        return
+    if isinstance(chart, bytes):
+        try:
+            chart = Image.open(io.BytesIO(chart))
+            chart.load()
+        except (UnidentifiedImageError, OSError):
+            # A broken chart must not cost the patient the rest of the report.
+            _line(pdf, "Chart unavailable.")
+            return
+    width_px, height_px = chart.size
     pdf.ln(3)
     width = pdf.epw
     height = width * height_px / width_px
@@ -292,7 +295,7 @@ def _chart(pdf: _ReportPDF, png: bytes) -> None:
         height = room
         width = height * width_px / height_px
     x = pdf.l_margin + (pdf.epw - width) / 2
-    pdf.image(io.BytesIO(png), x=x, w=width, h=height, alt_text="Symptom chart")
+    pdf.image(chart, x=x, w=width, h=height, alt_text="Symptom chart")
 
 
 class _LogGrid:
@@ -531,8 +534,8 @@ def build_pdf(report: PdfReport, *, font_dir: str | os.PathLike[str] | None = No
     _summary_table(pdf, report.summary)
     pdf.ln(4)
     _assessment(pdf, report.assessment)
-    if report.chart_png:
-        _chart(pdf, report.chart_png)
+    if report.chart:
+        _chart(pdf, report.chart)
 
     pdf.add_page()
     _daily_log(pdf, report)

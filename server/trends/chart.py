@@ -60,6 +60,24 @@ def render_chart(
     """Render per-day symptom scores and totals; return PNG or SVG bytes."""
     if fmt not in FORMATS:
         raise ValueError(f"unsupported chart format {fmt!r}; use one of {FORMATS}")
+    fig = _figure(days, title)
+    buf = io.BytesIO()
+    fig.savefig(buf, format=fmt, dpi=DPI, metadata=_METADATA[fmt])
+    return buf.getvalue()
+
+
+def render_chart_image(days: Sequence[Mapping[str, Any]], title: str | None = None):
+    """Render the chart as a Pillow RGB image (no PNG round trip, for embedding in a PDF)."""
+    from PIL import Image
+
+    fig = _figure(days, title)
+    fig.canvas.draw()
+    rgba = fig.canvas.buffer_rgba()
+    return Image.frombuffer("RGBA", (rgba.shape[1], rgba.shape[0]), rgba).convert("RGB")
+
+
+def _figure(days: Sequence[Mapping[str, Any]], title: str | None):
+    """Draw the chart on a fresh Figure."""
     for day in days:
         if not isinstance(day.get("date"), date):
             raise ValueError("every day needs a datetime.date under 'date'")
@@ -183,7 +201,4 @@ def render_chart(
         frameon=False,
         prop={"family": FONT},
     )
-
-    buf = io.BytesIO()
-    fig.savefig(buf, format=fmt, dpi=DPI, metadata=_METADATA[fmt])
-    return buf.getvalue()
+    return fig

@@ -242,3 +242,22 @@ def test_counselors_get_403_and_anonymous_401(client, factory, method, path):
     anonymous = getattr(client, method)(path, json={"nausea": "bad"})
     assert anonymous.status_code == 401
     assert anonymous.content_type == "application/problem+json"
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("to=9999-12-31", "to"),
+        ("from=0001-01-01&to=0001-01-05", "from"),
+        ("from=1999-12-31", "from"),
+        ("from=2027-06-16", "from"),
+    ],
+)
+@pytest.mark.parametrize(
+    "path", ["/api/v1/checkins", "/api/v1/trends", "/api/v1/trends/chart", "/api/v1/export"]
+)
+def test_ranges_stay_between_2000_and_a_year_ahead(client, factory, path, query, field):
+    patient = factory.patient()
+    response = client.get(f"{path}?{query}", headers=patient.headers)
+    assert response.status_code == 422
+    assert list(response.json["errors"]) == [field]

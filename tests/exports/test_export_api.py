@@ -229,13 +229,13 @@ def test_ten_year_range_in_every_format(client, decade_patient, monkeypatch):
     from server.trends import chart
 
     charted = []
-    real_render = chart.render_chart
+    real_render = chart.render_chart_image
 
-    def spy(days, fmt="png", title=None):
+    def spy(days, title=None):
         charted.append((days[0]["date"], days[-1]["date"], len(days), title))
-        return real_render(days, fmt=fmt, title=title)
+        return real_render(days, title=title)
 
-    monkeypatch.setattr(chart, "render_chart", spy)
+    monkeypatch.setattr(chart, "render_chart_image", spy)
     window = {"from": TEN_YEARS_START, "to": TODAY}
     expected = checkins_in(client, decade_patient, TEN_YEARS_START, TODAY)
     assert len(expected) == 4

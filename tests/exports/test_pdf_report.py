@@ -125,7 +125,7 @@ def _report(**changes) -> PdfReport:
         days_in_range=7,
         summary=SUMMARY,
         assessment=ASSESSMENT,
-        chart_png=_png(),
+        chart=_png(),
         checkins=[
             Checkin(date=date(2025, 3, 1), note=f"{CYRILLIC} / {IRISH} 😣"),
             Checkin(date=date(2025, 3, 3), note=CANARY),
@@ -274,7 +274,7 @@ def test_checkins_outside_range_are_not_listed() -> None:
 
 def test_broken_chart_does_not_break_the_report() -> None:
     """Unreadable chart bytes give a note instead of an exception."""
-    first = _pages(build_pdf(_report(chart_png=b"not a png")))[0]
+    first = _pages(build_pdf(_report(chart=b"not a png")))[0]
     assert "Chart unavailable." in first
 
 
