@@ -250,7 +250,7 @@ def test_counselors_get_403_and_anonymous_401(client, factory, method, path):
         ("to=9999-12-31", "to"),
         ("from=0001-01-01&to=0001-01-05", "from"),
         ("from=1999-12-31", "from"),
-        ("from=2027-06-16", "from"),
+        ("from=2027-06-17", "from"),
     ],
 )
 @pytest.mark.parametrize(
