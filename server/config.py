@@ -40,6 +40,8 @@ class Config:
     LOGIN_LIMIT_PER_IP = "30 per minute"
     LOGIN_FAILURES_PER_ACCOUNT = "10 per 15 minutes;100 per hour"
     REGISTER_LIMIT_PER_IP = "20 per hour"
+    EXPORT_LIMIT_PER_USER = "30 per hour"
+    FHIR_BASE_URL = os.environ.get("FHIR_BASE_URL", "https://steady.example/fhir")
 
     # Treatment locator (FindTreatment.gov shape); unset means "fallback only".
     TREATMENT_LOCATOR_URL = os.environ.get("TREATMENT_LOCATOR_URL")
@@ -110,6 +112,7 @@ class TestConfig(Config):
     LOGIN_LIMIT_PER_IP = "10000 per minute"
     LOGIN_FAILURES_PER_ACCOUNT = "10000 per minute"
     REGISTER_LIMIT_PER_IP = "10000 per minute"
+    EXPORT_LIMIT_PER_USER = "10000 per minute"
 
 
 CONFIGS = {

@@ -82,6 +82,8 @@ class PdfReport:
     chart: Any = None
     resources: Sequence[Mapping[str, Any]] = ()
     region: str | None = None
+    # For a counselor's export: the 42 CFR Part 2 notice and the consent's scope, in words.
+    disclosure: Sequence[str] = ()
 
 
 def resolve_font_files(font_dir: str | os.PathLike[str] | None = None) -> tuple[Path, Path]:
@@ -529,6 +531,9 @@ def build_pdf(report: PdfReport, *, font_dir: str | os.PathLike[str] | None = No
     _line(pdf, f"Range: {range_text}")
     _line(pdf, f"Produced: {produced_text}")
     _line(pdf, f"Days logged: {report.days_logged} of {report.days_in_range}")
+    for paragraph in report.disclosure:
+        pdf.ln(2)
+        _line(pdf, pdf.safe(paragraph), size=8, bold=paragraph is report.disclosure[0])
     pdf.ln(4)
     _heading(pdf, "Summary")
     _summary_table(pdf, report.summary)

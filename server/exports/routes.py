@@ -1,12 +1,14 @@
 """Downloads for appointments: a patient's own log, or a sharing patient's for a counselor."""
 
-from flask import Response, stream_with_context
+from flask import Response, current_app, stream_with_context
+from flask_jwt_extended import get_jwt_identity
 
 from server.accounts.models import Role
 from server.auth.policy import require_role, signed_in_user
 from server.common.openapi import BEARER, ApiBlueprint, problems
 from server.exports import service
 from server.exports.schemas import ExportQuerySchema
+from server.extensions import limiter
 
 bp = ApiBlueprint("exports", __name__, url_prefix="/api/v1", description="Exports")
 
@@ -34,6 +36,13 @@ EXPORT_RESPONSES = {
 }
 
 
+# Exports are the most expensive requests (a long PDF takes seconds): cap them per person.
+export_limit = limiter.limit(
+    lambda: current_app.config["EXPORT_LIMIT_PER_USER"],
+    key_func=lambda: f"export:{get_jwt_identity()}",
+)
+
+
 def _download(export: service.Export) -> Response:
     """Serve an export as an uncacheable attachment; CSV streams."""
     body = export.body
@@ -47,9 +56,10 @@ def _download(export: service.Export) -> Response:
 
 @bp.get("/export")
 @require_role(Role.PATIENT)
+@export_limit
 @bp.doc(security=BEARER, responses=EXPORT_RESPONSES)
 @bp.arguments(ExportQuerySchema, location="query", as_kwargs=True)
-@problems(bp, 401, 403)
+@problems(bp, 401, 403, 429)
 def get_export(start=None, end=None, format="csv"):  # noqa: A002 (query parameter name)
     """Download my log as CSV (default), PDF or FHIR; by default the last 30 days."""
     return _download(service.patient_export(signed_in_user(), start, end, format))
@@ -57,9 +67,10 @@ def get_export(start=None, end=None, format="csv"):  # noqa: A002 (query paramet
 
 @bp.get("/patients/<uuid:patient_id>/export")
 @require_role(Role.COUNSELOR)
+@export_limit
 @bp.doc(security=BEARER, responses=EXPORT_RESPONSES)
 @bp.arguments(ExportQuerySchema, location="query", as_kwargs=True)
-@problems(bp, 401, 403, 404)
+@problems(bp, 401, 403, 404, 429)
 def get_patient_export(patient_id, start=None, end=None, format="csv"):  # noqa: A002
     """Download a sharing patient's log (share must include export; notes only if shared)."""
     return _download(

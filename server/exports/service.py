@@ -5,6 +5,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from flask import current_app
 from sqlalchemy import Engine, null, select
 
 from server.accounts.models import User
@@ -69,6 +70,24 @@ def patient_export(patient: User, start: date | None, end: date | None, fmt: str
     return _export(render(), fmt, start, end)
 
 
+PART2_NOTICE = (
+    "This record which has been disclosed to you is protected by Federal confidentiality "
+    "rules (42 CFR part 2). It may not be used or disclosed in proceedings against the "
+    "patient, or otherwise redisclosed, except as 42 CFR part 2 permits."
+)
+
+
+def _disclosure(share, patient: User, counselor: User) -> tuple[str, ...]:
+    """The Part 2 notice and a plain summary of the consent this export relies on."""
+    notes = "including notes" if share.include_notes else "without notes"
+    return (
+        PART2_NOTICE,
+        f"Disclosed to {counselor.display_name} with {patient.display_name}'s consent "
+        f'(share {share.id}): purpose "{share.purpose}"; scope {", ".join(share.scope)}, '
+        f"{notes}; valid until {share.expires_on.isoformat()} unless revoked earlier.",
+    )
+
+
 def counselor_export(
     *, counselor: User, patient_id: str, start: date | None, end: date | None, fmt: str
 ) -> Export:
@@ -76,7 +95,14 @@ def counselor_export(
     share, patient = policy.shared_patient(counselor, patient_id, "export")
     start, end = resolve_range(patient, start, end)
     include_notes = policy.may_see_notes(share)
-    render = _prepare(patient, start, end, fmt, include_notes=include_notes)
+    render = _prepare(
+        patient,
+        start,
+        end,
+        fmt,
+        include_notes=include_notes,
+        disclosure=_disclosure(share, patient, counselor),
+    )
     audit.record(
         actor=counselor,
         patient_id=patient.id,
@@ -98,13 +124,15 @@ def _export(body: bytes | Iterator[str], fmt: str, start: date, end: date) -> Ex
     return Export(body=body, media_type=media_type, filename=filename)
 
 
-def _prepare(patient: User, start: date, end: date, fmt: str, *, include_notes: bool) -> Render:
+def _prepare(
+    patient: User, start: date, end: date, fmt: str, *, include_notes: bool, disclosure=()
+) -> Render:
     """Read what the format needs now; return a renderer that no longer needs the session."""
     produced_at = utcnow()
     if fmt == "csv":
         return _prepare_csv(patient, start, end, produced_at, include_notes)
     if fmt == "pdf":
-        return _prepare_pdf(patient, start, end, produced_at, include_notes)
+        return _prepare_pdf(patient, start, end, produced_at, include_notes, disclosure)
     return _prepare_fhir(patient, start, end, produced_at, include_notes)
 
 
@@ -216,7 +244,12 @@ def _chart(days: list[dict], end: date):
 
 
 def _prepare_pdf(
-    patient: User, start: date, end: date, produced_at: datetime, include_notes: bool
+    patient: User,
+    start: date,
+    end: date,
+    produced_at: datetime,
+    include_notes: bool,
+    disclosure: tuple[str, ...],
 ) -> Render:
     """Read the summary, assessment, log and resources; render the report later."""
     trends = trends_service.trends_for(patient, start, end)
@@ -233,6 +266,7 @@ def _prepare_pdf(
         "checkins": db.session.execute(_row_query(patient.id, start, end, include_notes)).all(),
         "include_notes": include_notes,
         "resources": _resources(patient.region),
+        "disclosure": disclosure,
     }
 
     def render() -> bytes:
@@ -247,6 +281,7 @@ def _prepare_fhir(
     """Read the check-ins; build the Bundle later."""
     rows = db.session.execute(_row_query(patient.id, start, end, include_notes)).all()
     patient_id, display_name = patient.id, patient.display_name
+    base_url = current_app.config["FHIR_BASE_URL"]
 
     def render() -> bytes:
         bundle = build_bundle(
@@ -257,6 +292,7 @@ def _prepare_fhir(
             end=end,
             produced_at=produced_at,
             include_notes=include_notes,
+            base_url=base_url,
         )
         return json.dumps(bundle, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 

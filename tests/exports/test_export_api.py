@@ -428,6 +428,11 @@ def test_counselor_export_without_notes_leaves_them_out_everywhere(client, facto
     text = pdf_text(response)
     assert "Days logged: 3 of 30" in text
     assert CANARY not in text and "Тошнота" not in text
+    # The Part 2 notice and the consent it relies on travel with the disclosure.
+    flat = " ".join(text.split())
+    assert "protected by Federal confidentiality rules (42 CFR part 2)" in flat
+    assert f"Disclosed to {counselor.display_name}" in flat
+    assert "scope export, without notes" in flat
 
     response = patient_export(client, counselor, patient.id, format="fhir")
     body = fhir_bundle(response)
@@ -445,6 +450,11 @@ def test_counselor_export_with_notes_includes_them(client, factory, patient):
     assert CANARY in pdf_text(patient_export(client, counselor, patient.id, format="pdf"))
     fhir = patient_export(client, counselor, patient.id, format="fhir")
     assert CANARY in fhir.get_data(as_text=True)
+
+
+def test_own_export_carries_no_disclosure_notice(client, patient):
+    text = pdf_text(export(client, patient, format="pdf"))
+    assert "42 CFR part 2" not in " ".join(text.split())
 
 
 def test_counselor_export_is_in_the_patients_access_log(client, factory, patient):
@@ -516,3 +526,19 @@ def test_counselor_range_rules_match_the_patients(client, factory, patient):
     assert response.status_code == 422
     assert list(response.json["errors"]) == ["from"]
     assert patient_export(client, counselor, patient.id, format="doc").status_code == 422
+
+
+def test_exports_are_limited_per_person(app_factory):
+    from tests.factories import Factory
+
+    app = app_factory(EXPORT_LIMIT_PER_USER="2 per hour")
+    client = app.test_client()
+    factory = Factory(app, client)
+    first, second = factory.patient(), factory.patient()
+    statuses = [client.get("/api/v1/export", headers=first.headers).status_code for _ in range(3)]
+    assert statuses == [200, 200, 429]
+    limited = client.get("/api/v1/export", headers=first.headers)
+    assert limited.content_type == "application/problem+json"
+    assert int(limited.headers["Retry-After"]) > 0
+    # Someone else's exports are counted separately.
+    assert client.get("/api/v1/export", headers=second.headers).status_code == 200
