@@ -10,7 +10,6 @@ from sqlalchemy import Engine, null, select
 
 from server.accounts.models import User
 from server.assessments import service as assessments_service
-from server.audit import service as audit
 from server.checkins import service as checkins_service
 from server.checkins.models import Checkin
 from server.db import utcnow
@@ -19,6 +18,7 @@ from server.exports.csv_export import iter_csv
 from server.exports.fhir_bundle import build_bundle
 from server.exports.pdf_report import PdfReport, build_pdf
 from server.extensions import db
+from server.patients import service as patients_service
 from server.resources import service as resources_service
 from server.sharing import policy
 from server.trends import service as trends_service
@@ -92,28 +92,23 @@ def counselor_export(
     *, counselor: User, patient_id: str, start: date | None, end: date | None, fmt: str
 ) -> Export:
     """Export a sharing patient's log within the share; notes only if it includes them."""
-    share, patient = policy.shared_patient(counselor, patient_id, "export")
-    start, end = resolve_range(patient, start, end)
-    include_notes = policy.may_see_notes(share)
-    render = _prepare(
+    with patients_service.disclosure(counselor, patient_id, "export", "export") as (
+        share,
         patient,
-        start,
-        end,
-        fmt,
-        include_notes=include_notes,
-        disclosure=_disclosure(share, patient, counselor),
-    )
-    audit.record(
-        actor=counselor,
-        patient_id=patient.id,
-        action="export",
-        share_id=share.id,
-        format=fmt,
-        notes_included=include_notes,
-        **{"from": start, "to": end},
-    )
-    # The disclosure is on record before a single byte leaves (CSV streams after this).
-    db.session.commit()
+        detail,
+    ):
+        start, end = resolve_range(patient, start, end)
+        include_notes = policy.may_see_notes(share)
+        render = _prepare(
+            patient,
+            start,
+            end,
+            fmt,
+            include_notes=include_notes,
+            disclosure=_disclosure(share, patient, counselor),
+        )
+        # Recorded and committed on leaving the block: before a single byte is sent.
+        detail.update(format=fmt, notes_included=include_notes, start=start, end=end)
     return _export(render(), fmt, start, end)
 
 

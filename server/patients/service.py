@@ -1,5 +1,6 @@
 """What a counselor may read of a sharing patient; every read is audited."""
 
+from contextlib import contextmanager
 from datetime import date, timedelta
 
 from sqlalchemy import func, select
@@ -81,70 +82,58 @@ def list_patients(counselor: User) -> list[dict]:
     return sorted(rows, key=_urgency)
 
 
-def checkins(*, counselor: User, patient_id: str, start, end, page, page_size) -> dict:
-    """A page of a patient's check-ins; notes only if the share includes them."""
-    share, patient = policy.shared_patient(counselor, patient_id, "checkins")
-    start, end = checkins_service.default_range(
-        patient, start, end, checkins_service.DEFAULT_RANGE_DAYS
-    )
-    result = checkins_service.list_page(
-        patient_id=patient.id, start=start, end=end, page=page, page_size=page_size
-    )
+@contextmanager
+def disclosure(counselor: User, patient_id: str, scope: str, action: str):
+    """Check the share, let the caller read, then record the read and commit once.
+
+    Yields (share, patient, detail); the caller adds ranges or formats to `detail`. A read
+    that fails records nothing: only what was actually disclosed is in the log.
+    """
+    share, patient = policy.shared_patient(counselor, patient_id, scope)
+    detail: dict = {}
+    yield share, patient, detail
     audit.record(
-        actor=counselor,
-        patient_id=patient.id,
-        action="checkins_viewed",
-        share_id=share.id,
-        start=start,
-        end=end,
-        page=page,
-        notes_included=policy.may_see_notes(share),
+        actor=counselor, patient_id=patient.id, action=action, share_id=share.id, **detail
     )
     db.session.commit()
-    include_note = policy.may_see_notes(share)
+
+
+def checkins(*, counselor: User, patient_id: str, start, end, page, page_size) -> dict:
+    """A page of a patient's check-ins; notes only if the share includes them."""
+    with disclosure(counselor, patient_id, "checkins", "checkins_viewed") as (
+        share,
+        patient,
+        detail,
+    ):
+        start, end = checkins_service.default_range(
+            patient, start, end, checkins_service.DEFAULT_RANGE_DAYS
+        )
+        result = checkins_service.list_page(
+            patient_id=patient.id, start=start, end=end, page=page, page_size=page_size
+        )
+        include_note = policy.may_see_notes(share)
+        detail.update(start=start, end=end, page=page, notes_included=include_note)
     result["items"] = [checkin_fields(c, include_note=include_note) for c in result["items"]]
     return result
 
 
 def trends(*, counselor: User, patient_id: str, start, end) -> dict:
     """A patient's trends within the share's scope."""
-    share, patient = policy.shared_patient(counselor, patient_id, "trends")
-    start, end = trends_service.resolve_range(patient, start, end)
-    result = trends_service.trends_for(patient, start, end)
-    audit.record(
-        actor=counselor,
-        patient_id=patient.id,
-        action="trends_viewed",
-        share_id=share.id,
-        start=start,
-        end=end,
-    )
-    db.session.commit()
-    return result
+    with disclosure(counselor, patient_id, "trends", "trends_viewed") as (_, patient, detail):
+        start, end = trends_service.resolve_range(patient, start, end)
+        detail.update(start=start, end=end)
+        return trends_service.trends_for(patient, start, end)
 
 
 def chart(*, counselor: User, patient_id: str, start, end, image_format: str) -> bytes:
     """A patient's chart within the share's scope."""
-    share, patient = policy.shared_patient(counselor, patient_id, "trends")
-    start, end = trends_service.resolve_range(patient, start, end)
-    image = trends_service.chart_for(patient, start, end, image_format)
-    audit.record(
-        actor=counselor,
-        patient_id=patient.id,
-        action="chart_viewed",
-        share_id=share.id,
-        start=start,
-        end=end,
-        format=image_format,
-    )
-    db.session.commit()
-    return image
+    with disclosure(counselor, patient_id, "trends", "chart_viewed") as (_, patient, detail):
+        start, end = trends_service.resolve_range(patient, start, end)
+        detail.update(start=start, end=end, format=image_format)
+        return trends_service.chart_for(patient, start, end, image_format)
 
 
 def status(*, counselor: User, patient_id: str) -> dict:
     """A patient's latest assessment within the share's scope."""
-    share, patient = policy.shared_patient(counselor, patient_id, "status")
-    result = assessments_service.status(patient)
-    audit.record(actor=counselor, patient_id=patient.id, action="status_viewed", share_id=share.id)
-    db.session.commit()
-    return result
+    with disclosure(counselor, patient_id, "status", "status_viewed") as (_, patient, _detail):
+        return assessments_service.status(patient)

@@ -473,8 +473,8 @@ def test_counselor_export_is_in_the_patients_access_log(client, factory, patient
     assert event["detail"] == {
         "share_id": shared["id"],
         "format": "pdf",
-        "from": "2026-06-01",
-        "to": "2026-06-15",
+        "start": "2026-06-01",
+        "end": "2026-06-15",
         "notes_included": True,
     }
     dumped = json.dumps(log)
