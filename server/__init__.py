@@ -7,6 +7,7 @@ import uuid
 
 from flask import Flask, g, request
 from sqlalchemy import event
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from server.common.cache import cache_from_url
 from server.config import Config, config_from_env
@@ -29,6 +30,10 @@ def create_app(config: Config | dict | None = None) -> Flask:
     if isinstance(config, dict):
         app.config.update(config)
     app.json.sort_keys = False
+    proxies = int(app.config.get("TRUSTED_PROXY_COUNT") or 0)
+    if proxies:
+        # Behind a load balancer, rate limits must key on the real client address.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
 
     register_extensions(app)
     register_converters(app)

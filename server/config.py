@@ -17,6 +17,8 @@ class Config:
     JWT_SECRET_KEY = os.environ.get("JWT_SECRET_KEY")
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL", "sqlite:///steady.db")
     REDIS_URL = os.environ.get("REDIS_URL")
+    # Number of proxies in front of the app whose X-Forwarded-For can be trusted.
+    TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
     SQLITE_BUSY_TIMEOUT_MS = 10_000
 
     JWT_TOKEN_LOCATION = ["headers"]

@@ -11,6 +11,7 @@ from server.auth.passwords import hash_password, verify_password
 from server.db import utcnow
 from server.errors import Conflict, Forbidden
 from server.extensions import db
+from server.sharing import service as sharing_service
 
 log = logging.getLogger(__name__)
 EMAIL_TAKEN = "An account with this email already exists."
@@ -71,6 +72,8 @@ def update_me(*, user: User, session_id: str, changes: dict) -> User:
 def delete_me(*, user: User, password: str) -> None:
     """Delete the account; every row of the person's data goes with it (FK cascade)."""
     _require_password(user, password, "password")
+    if user.role is Role.COUNSELOR:
+        sharing_service.end_all_for_deleted_counselor(user)
     db.session.execute(delete(User).where(User.id == user.id))
     db.session.commit()
     log.info("account deleted")

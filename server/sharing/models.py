@@ -19,15 +19,21 @@ class Share(db.Model):
 
     id: Mapped[str] = uuid_pk()
     patient_id: Mapped[str] = uuid_fk("users.id")
-    counselor_id: Mapped[str] = uuid_fk("users.id", index=False)
+    # Kept (as null) when the counselor deletes their account: the consent history is the
+    # patient's, and stays while the patient's account exists.
+    counselor_id: Mapped[str | None] = mapped_column(
+        db.Uuid(as_uuid=False), db.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    counselor_name: Mapped[str] = mapped_column(String(100))
     purpose: Mapped[str] = mapped_column(String(500))
     scope: Mapped[list[str]] = mapped_column(JSON)
     include_notes: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_on: Mapped[date]
     revoked_at: Mapped[datetime | None]
-    # "patient", "counselor" or "replaced" (a newer share took its place).
-    revoked_by: Mapped[str | None] = mapped_column(String(16))
+    # "patient", "counselor", "replaced" (a newer share took its place) or
+    # "counselor_deleted".
+    revoked_by: Mapped[str | None] = mapped_column(String(20))
 
     def status_on(self, today: date) -> str:
         """active, expired or revoked, judged at read time (no job expires rows)."""

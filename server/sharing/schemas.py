@@ -37,10 +37,12 @@ class PersonSchema(Schema):
     display_name = fields.String(required=True)
 
 
-class CounselorSchema(PersonSchema):
-    """The counselor a log is shared with."""
+class CounselorSchema(Schema):
+    """The counselor a log is shared with (id and email are null once they left Steady)."""
 
-    email = fields.String(required=True)
+    id = fields.UUID(required=True, allow_none=True)
+    display_name = fields.String(required=True)
+    email = fields.String(required=True, allow_none=True)
 
 
 class ShareSchema(Schema):

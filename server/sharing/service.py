@@ -18,12 +18,16 @@ MAX_SHARE_DAYS = 365
 NO_COUNSELOR = "There is no counselor account with this email."
 
 
-def present(share: Share, patient: User, counselor: User) -> dict:
+def present(share: Share, patient: User, counselor: User | None) -> dict:
     """Shape a share with both people and its status now."""
     return {
         "id": share.id,
         "patient": patient,
-        "counselor": counselor,
+        "counselor": {
+            "id": share.counselor_id,
+            "display_name": counselor.display_name if counselor else share.counselor_name,
+            "email": counselor.email if counselor else None,
+        },
         "purpose": share.purpose,
         "scope": share.scope,
         "include_notes": share.include_notes,
@@ -80,6 +84,7 @@ def create(
     share = Share(
         patient_id=patient.id,
         counselor_id=counselor.id,
+        counselor_name=counselor.display_name,
         purpose=purpose,
         scope=ordered_scope,
         include_notes=include_notes,
@@ -107,7 +112,7 @@ def _shares_of(user: User):
     return (
         select(Share, patient, counselor)
         .join(patient, patient.id == Share.patient_id)
-        .join(counselor, counselor.id == Share.counselor_id)
+        .outerjoin(counselor, counselor.id == Share.counselor_id)
         .where(or_(Share.patient_id == user.id, Share.counselor_id == user.id))
     )
 
@@ -116,6 +121,19 @@ def list_for(user: User) -> list[dict]:
     """A patient's shares, or the shares made to a counselor, newest first."""
     rows = db.session.execute(_shares_of(user).order_by(Share.created_at.desc()))
     return [present(share, patient, counselor) for share, patient, counselor in rows]
+
+
+def end_all_for_deleted_counselor(counselor: User) -> None:
+    """Close a departing counselor's shares; the rows stay as the patients' history."""
+    for share, patient in policy.active_shares_for_counselor(counselor):
+        share.revoked_at, share.revoked_by = utcnow(), "counselor_deleted"
+        audit.record(
+            actor=counselor,
+            patient_id=patient.id,
+            action="share_revoked",
+            share_id=share.id,
+            by="counselor_deleted",
+        )
 
 
 def end(*, user: User, share_id: str) -> None:

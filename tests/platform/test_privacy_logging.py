@@ -76,3 +76,14 @@ def test_personal_responses_are_not_cached(client, factory):
     response = client.get("/api/v1/me", headers=patient.headers)
     assert response.headers["Cache-Control"] == "no-store"
     assert response.headers["X-Request-ID"]
+
+
+def test_rate_limits_key_on_the_real_client_behind_trusted_proxies(app_factory):
+    app = app_factory(TRUSTED_PROXY_COUNT=1, LOGIN_LIMIT_PER_IP="1 per minute")
+    client = app.test_client()
+    body = {"email": "nobody@example.org", "password": "whatever"}
+    first = {"X-Forwarded-For": "203.0.113.1"}
+    second = {"X-Forwarded-For": "203.0.113.2"}
+    assert client.post("/api/v1/auth/login", json=body, headers=first).status_code == 401
+    assert client.post("/api/v1/auth/login", json=body, headers=first).status_code == 429
+    assert client.post("/api/v1/auth/login", json=body, headers=second).status_code == 401

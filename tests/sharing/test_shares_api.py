@@ -159,3 +159,25 @@ def test_expiry_shows_in_status_without_any_job(client, factory):
             for s in client.get("/api/v1/shares", headers=patient.headers).json["items"]
         ]
     assert statuses == ["expired"]
+
+
+def test_consent_history_outlives_a_departing_counselor(client, factory):
+    from tests.factories import PASSWORD
+
+    patient, counselor = factory.patient(), factory.counselor(display_name="Dr Leaving")
+    share = factory.share(patient, counselor)
+    assert (
+        client.delete(
+            "/api/v1/me", json={"password": PASSWORD}, headers=counselor.headers
+        ).status_code
+        == 204
+    )
+    [kept] = client.get("/api/v1/shares", headers=patient.headers).json["items"]
+    assert kept["id"] == share["id"]
+    assert kept["status"] == "revoked"
+    assert kept["counselor"] == {"id": None, "display_name": "Dr Leaving", "email": None}
+    actions = [
+        e["action"]
+        for e in client.get("/api/v1/me/access-log", headers=patient.headers).json["items"]
+    ]
+    assert actions[0] == "share_revoked"
