@@ -22,6 +22,7 @@ FONT_BOLD = "DejaVuSans-Bold.ttf"
 FAMILY = "dejavu"
 
 TITLE = "Steady — symptom report"
+PAGE_COUNT_ALIAS = "{pagecount}"
 FOOTER_TEXT = "Self-reported data — not a diagnosis"
 DASH = "—"
 # Shown instead of a character the font has no glyph for (e.g. most emoji).
@@ -112,6 +113,8 @@ class _ReportPDF(FPDF):
 
     def __init__(self, *, regular: Path, bold: Path, running_header: str) -> None:
         super().__init__(orientation="P", unit="mm", format="A4")
+        # A long alias reserves room for page counts of 1000 and more (ten-year logs).
+        self.alias_nb_pages(PAGE_COUNT_ALIAS)
         self.add_font(FAMILY, "", str(regular))
         self.add_font(FAMILY, "B", str(bold))
         # Text is printed in both weights, so only code points both fonts
@@ -165,7 +168,7 @@ class _ReportPDF(FPDF):
         self.set_text_color(90)
         half = self.epw / 2
         self.cell(half, 5, FOOTER_TEXT, align="L")
-        self.cell(half, 5, f"Page {self.page_no()} of {{nb}}", align="R")
+        self.cell(half, 5, f"Page {self.page_no()} of {PAGE_COUNT_ALIAS}", align="R")
         self.set_text_color(0)
 
 
