@@ -17,7 +17,7 @@ $(BIN)/.installed: requirements.txt requirements-dev.txt
 ## Set up, migrate the database to head and serve on http://127.0.0.1:8000
 run: $(BIN)/.installed
 	$(BIN)/flask --app wsgi db upgrade
-	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - wsgi:app
+	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) wsgi:app
 
 ## Set up, lint and run the whole test suite (SQLite; DATABASE_URL/REDIS_URL switch backends)
 test: $(BIN)/.installed

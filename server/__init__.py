@@ -35,6 +35,7 @@ def create_app(config: Config | dict | None = None) -> Flask:
         # Behind a load balancer, rate limits must key on the real client address.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
 
+    register_logging(app)
     register_extensions(app)
     register_converters(app)
     register_blueprints(app)
@@ -42,6 +43,16 @@ def create_app(config: Config | dict | None = None) -> Flask:
     register_request_hooks(app)
     register_commands(app)
     return app
+
+
+def register_logging(app: Flask) -> None:
+    """Send the app's own log lines (never bodies or personal data) to stderr."""
+    logger = logging.getLogger("server")
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+        logger.addHandler(handler)
+    logger.setLevel(app.config.get("LOG_LEVEL", "INFO"))
 
 
 def register_extensions(app: Flask) -> None:
@@ -173,6 +184,8 @@ def register_commands(app: Flask) -> None:
     @app.cli.command("sync-resources")
     def sync_resources():
         """Make the resources table match server/resources/catalogue.json."""
-        from server.seed import load_reference_data
+        from server.extensions import db
+        from server.resources.service import sync_catalogue
 
-        load_reference_data()
+        with db.engine.begin() as connection:
+            sync_catalogue(connection)

@@ -10,6 +10,7 @@ from sqlalchemy import create_engine, text
 from server import create_app
 from server.config import TestConfig
 from server.extensions import db, limiter
+from server.resources.service import sync_catalogue
 from tests.factories import Factory
 
 POSTGRES_URL = os.environ.get("DATABASE_URL")
@@ -70,9 +71,7 @@ def _empty_all_tables(app) -> None:
         with db.engine.begin() as connection:
             for table in reversed(db.metadata.sorted_tables):
                 connection.execute(table.delete())
-        from server import seed
-
-        seed.load_reference_data()
+            sync_catalogue(connection)
         db.session.remove()
 
 

@@ -38,7 +38,7 @@ KIND_ORDER = ("emergency", "crisis", "harm_reduction", "medical", "treatment", "
 
 
 def sync_catalogue(connection: Connection) -> None:
-    """Make the catalogue rows equal the shipped file (used by migrations and seeding)."""
+    """Make the catalogue rows equal the shipped file (migrations, CLI, tests)."""
     catalogue = load_catalogue()
     table = Resource.__table__
     existing = set(connection.scalars(select(table.c.id).where(table.c.owner_id.is_(None))))
