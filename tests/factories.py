@@ -1,11 +1,55 @@
-"""Test data builders that go through the HTTP API like the mobile app does."""
+"""Test data builders: through the HTTP API like the mobile app does, or plain stand-ins."""
 
 import itertools
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 PASSWORD = "correct horse battery"
+RECORD_STAMP = datetime(2025, 3, 8, 9, 30, 15, tzinfo=UTC)
+# Core scores (nausea, aches, anxiety, insomnia) 3, 4, 5, 6: total 18, every one different.
+MODERATE_SCORES = {"nausea": 3, "aches": 4, "anxiety": 5, "insomnia": 6}
 _sequence = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class CheckinRecord:
+    """Minimal stand-in for the ORM check-in (satisfies CheckinLike).
+
+    Only the attributes the trends, judgement and export code read.
+    """
+
+    date: date
+    nausea: int = 2
+    aches: int = 2
+    anxiety: int = 2
+    insomnia: int = 2
+    diarrhea: int | None = None
+    vomiting: int | None = None
+    cravings: int | None = None
+    sleep_hours: float | None = None
+    used_opioids: bool | None = None
+    crisis: bool | None = None
+    note: str | None = None
+    created_at: datetime = RECORD_STAMP
+    updated_at: datetime = RECORD_STAMP
+
+    @property
+    def total(self) -> int:
+        """Sum of the four core scores, as the model stores it."""
+        return self.nausea + self.aches + self.anxiety + self.insomnia
+
+
+def trend_summary(mean, low, high, latest, previous_mean, change, direction) -> dict:
+    """One metric's summary entry, in the shape the trends module returns."""
+    return {
+        "mean": mean,
+        "min": low,
+        "max": high,
+        "latest": latest,
+        "previous_mean": previous_mean,
+        "change": change,
+        "direction": direction,
+    }
 
 
 @dataclass

@@ -64,6 +64,9 @@ def refresh(*, user: User, payload: dict) -> dict:
         .values(used_at=now)
     )
     auth_session = db.session.get(AuthSession, payload["sid"])
+    if auth_session is None:  # the account was deleted a moment ago
+        db.session.rollback()
+        raise Unauthorized("This sign-in has ended. Sign in again.")
     if claimed.rowcount != 1:
         auth_session.revoked_at = now
         auth_session.revoked_reason = "refresh_reuse"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import random
-from dataclasses import dataclass
 
 import pytest
 from hypothesis import given
@@ -23,31 +22,9 @@ from server.assessments.judgement import (
     level_rank,
     most_urgent,
 )
+from tests.factories import CheckinRecord as Checkin
 
 TODAY = dt.date(2025, 3, 10)
-
-
-@dataclass(frozen=True)
-class Checkin:
-    """Minimal stand-in for the ORM check-in (satisfies CheckinLike)."""
-
-    date: dt.date
-    nausea: int = 2
-    aches: int = 2
-    anxiety: int = 2
-    insomnia: int = 2
-    diarrhea: int | None = None
-    vomiting: int | None = None
-    cravings: int | None = None
-    sleep_hours: float | None = None
-    used_opioids: bool | None = None
-    crisis: bool | None = None
-    note: str | None = None
-
-    @property
-    def total(self) -> int:
-        """Sum of the four core scores, as the model stores it."""
-        return self.nausea + self.aches + self.anxiety + self.insomnia
 
 
 def on(days_from_today: int, **fields: object) -> Checkin:

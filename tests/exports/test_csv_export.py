@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import tracemalloc
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
 from server.exports.csv_export import header_row, iter_csv, neutralise_cell
+from tests.factories import MODERATE_SCORES, CheckinRecord
 
 START = date(2025, 3, 1)
 END = date(2025, 3, 7)
@@ -36,29 +37,8 @@ META_COLUMNS = ["range_from", "range_to", "produced_at", "source"]
 META_VALUES = ["2025-03-01", "2025-03-07", "2025-03-08T09:30:15Z", "self-reported"]
 
 
-@dataclass(frozen=True)
-class Checkin:
-    """Stand-in for the check-in model: only the attributes the builder reads."""
-
-    date: date
-    nausea: int = 3
-    aches: int = 4
-    anxiety: int = 5
-    insomnia: int = 6
-    diarrhea: int | None = None
-    vomiting: int | None = None
-    cravings: int | None = None
-    sleep_hours: float | None = None
-    used_opioids: bool | None = None
-    crisis: bool | None = None
-    note: str | None = None
-    created_at: datetime = STAMP
-    updated_at: datetime = STAMP
-
-    @property
-    def total(self) -> int:
-        """Sum of the four core scores, as the model computes it."""
-        return self.nausea + self.aches + self.anxiety + self.insomnia
+# This file's check-ins default to moderate scores, stamped the evening of the 1st.
+Checkin = functools.partial(CheckinRecord, **MODERATE_SCORES, created_at=STAMP, updated_at=STAMP)
 
 
 def _csv(checkins, *, include_notes: bool = True, start: date = START, end: date = END) -> str:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import copy
+import functools
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
@@ -14,6 +14,7 @@ from fhir.resources.R4B.bundle import Bundle
 from pydantic import ValidationError
 
 from server.exports.fhir_bundle import build_bundle
+from tests.factories import MODERATE_SCORES, CheckinRecord
 
 START = date(2025, 3, 1)
 END = date(2025, 3, 7)
@@ -26,29 +27,8 @@ CANARY = "CANARY-note-7f3a"
 REFERENCE_FIELDS = ("subject", "author", "source", "derivedFrom", "performer")
 
 
-@dataclass(frozen=True)
-class Checkin:
-    """Stand-in for the check-in model: only the attributes the builder reads."""
-
-    date: date
-    nausea: int = 3
-    aches: int = 4
-    anxiety: int = 5
-    insomnia: int = 6
-    diarrhea: int | None = None
-    vomiting: int | None = None
-    cravings: int | None = None
-    sleep_hours: float | None = None
-    used_opioids: bool | None = None
-    crisis: bool | None = None
-    note: str | None = None
-    created_at: datetime = STAMP
-    updated_at: datetime = STAMP
-
-    @property
-    def total(self) -> int:
-        """Sum of the four core scores, as the model computes it."""
-        return self.nausea + self.aches + self.anxiety + self.insomnia
+# This file's check-ins default to moderate scores, stamped the evening of the 1st.
+Checkin = functools.partial(CheckinRecord, **MODERATE_SCORES, created_at=STAMP, updated_at=STAMP)
 
 
 CHECKINS = [

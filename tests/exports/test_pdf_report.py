@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import io
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -14,6 +14,8 @@ from pypdf import PdfReader
 
 from server.exports import pdf_report
 from server.exports.pdf_report import PdfReport, build_pdf, resolve_font_files
+from tests.factories import MODERATE_SCORES, CheckinRecord
+from tests.factories import trend_summary as _stats
 
 START = date(2025, 3, 1)
 END = date(2025, 3, 7)
@@ -24,42 +26,8 @@ CYRILLIC = "Тошнота сильная"
 IRISH = "Tá mé tuirseach"
 
 
-@dataclass(frozen=True)
-class Checkin:
-    """Stand-in for the check-in model: only the attributes the builder reads."""
-
-    date: date
-    nausea: int = 3
-    aches: int = 4
-    anxiety: int = 5
-    insomnia: int = 6
-    diarrhea: int | None = None
-    vomiting: int | None = None
-    cravings: int | None = None
-    sleep_hours: float | None = None
-    used_opioids: bool | None = None
-    crisis: bool | None = None
-    note: str | None = None
-    created_at: datetime = STAMP
-    updated_at: datetime = STAMP
-
-    @property
-    def total(self) -> int:
-        """Sum of the four core scores, as the model computes it."""
-        return self.nausea + self.aches + self.anxiety + self.insomnia
-
-
-def _stats(mean, lo, hi, latest, previous, change, direction) -> dict:
-    """One summary entry in the trends module's shape."""
-    return {
-        "mean": mean,
-        "min": lo,
-        "max": hi,
-        "latest": latest,
-        "previous_mean": previous,
-        "change": change,
-        "direction": direction,
-    }
+# This file's check-ins default to moderate scores, stamped the evening of the 1st.
+Checkin = functools.partial(CheckinRecord, **MODERATE_SCORES, created_at=STAMP, updated_at=STAMP)
 
 
 SUMMARY = {

@@ -1,25 +1,22 @@
 """GET /resources and GET /resources/treatment through the HTTP API.
 
 The treatment locator is exercised against a local fake FindTreatment server
-started by the tests (the same approach as test_locator.py), which records every
-request it receives so the tests can see exactly what left the server.
+started by the tests (tests/fakes.py, shared with test_locator.py), which records
+every request it receives so the tests can see exactly what left the server.
 """
 
-import json
-import threading
+import functools
 import time
-import uuid
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs
 
 import pytest
 import time_machine
 
+from tests import fakes
 from tests.factories import Factory
+from tests.fakes import ROW_FULL, ROW_MINIMAL, SEARCH_PATH, FakeFindTreatment, payload
 
-SEARCH_PATH = "/locator/exportsAsJson/v2"
 RESOURCE_KEYS = {
     "id",
     "name",
@@ -71,25 +68,6 @@ US_FALLBACK = {
 }
 GB_FALLBACK = {"Samaritans", "NHS 111 mental health option (England)", "FRANK"}
 
-ROW_FULL = {
-    "name1": "Riverside Recovery Center",
-    "name2": "Outpatient Program",
-    "street1": "12 River Rd",
-    "street2": "Suite 4",
-    "city": "Springfield",
-    "state": "IL",
-    "zip": "62701",
-    "phone": "217-555-0100",
-    "website": "https://riverside.example.org",
-    "latitude": "39.78",
-    "longitude": "-89.65",
-    "miles": 1.8,
-    "services": [
-        {"f1": "Type of Care", "f2": "TC", "f3": "Substance use treatment; Detoxification"},
-        {"f1": "Pharmacotherapies", "f2": "PHR", "f3": "Buprenorphine; Naltrexone"},
-    ],
-}
-ROW_MINIMAL = {"name1": "Hilltop Clinic", "city": "Chatham", "state": "IL", "miles": "6.25"}
 FACILITIES = [
     {
         "name": "Riverside Recovery Center — Outpatient Program",
@@ -113,72 +91,14 @@ FACILITIES = [
 # --- a fake FindTreatment server ----------------------------------------------------------------
 
 
-@dataclass
-class Reply:
-    status: int = 200
-    body: bytes = field(
-        default_factory=lambda: json.dumps(
-            {"recordCount": 2, "totalPages": 1, "rows": [ROW_FULL, ROW_MINIMAL]}
-        ).encode()
-    )
-    delay: float = 0.0
-
-
-class FakeFindTreatment:
-    """A FindTreatment-shaped server on 127.0.0.1 that records every request it gets."""
-
-    def __init__(self) -> None:
-        self.reply = Reply()
-        self.requests: list[tuple[str, dict]] = []
-        self.release = threading.Event()
-        # A fresh path prefix per server: the locator's cache key includes the base URL,
-        # so answers cached by another test (in a shared Redis) can never be served here.
-        self.prefix = f"/ft-{uuid.uuid4().hex}"
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802
-                parts = urlsplit(self.path)
-                fake.requests.append((parts.path, parse_qs(parts.query)))
-                reply = fake.reply
-                if reply.delay:
-                    # Interruptible, so teardown never waits on a sleeping handler.
-                    fake.release.wait(reply.delay)
-                self.send_response(reply.status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(reply.body)))
-                self.end_headers()
-                self.wfile.write(reply.body)
-
-            def log_message(self, format, *args) -> None:  # noqa: A002
-                pass
-
-        class Server(ThreadingHTTPServer):
-            daemon_threads = True
-            block_on_close = False
-
-            def handle_error(self, request, client_address) -> None:
-                pass  # the client hanging up after its timeout is expected
-
-        self.server = Server(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}{self.prefix}"
-        self.thread = threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
-        self.thread.start()
-
-    def close(self) -> None:
-        self.release.set()
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout=5)
+# These tests' replies answer with both facilities unless given another body.
+Reply = functools.partial(fakes.Reply, body=payload(ROW_FULL, ROW_MINIMAL))
 
 
 @pytest.fixture
 def fake():
-    server = FakeFindTreatment()
-    yield server
-    server.close()
+    with FakeFindTreatment() as server:
+        yield server
 
 
 @pytest.fixture

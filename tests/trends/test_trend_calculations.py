@@ -4,36 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from dataclasses import dataclass
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from server.trends.calculations import TrendRules, compute_trends
-
-
-@dataclass(frozen=True)
-class Checkin:
-    """Minimal stand-in for the ORM check-in (satisfies CheckinLike)."""
-
-    date: dt.date
-    nausea: int = 2
-    aches: int = 2
-    anxiety: int = 2
-    insomnia: int = 2
-    diarrhea: int | None = None
-    vomiting: int | None = None
-    cravings: int | None = None
-    sleep_hours: float | None = None
-    used_opioids: bool | None = None
-    crisis: bool | None = None
-    note: str | None = None
-
-    @property
-    def total(self) -> int:
-        """Sum of the four core scores, as the model stores it."""
-        return self.nausea + self.aches + self.anxiety + self.insomnia
+from tests.factories import CheckinRecord as Checkin
 
 
 def d(iso: str) -> dt.date:

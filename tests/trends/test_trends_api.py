@@ -11,6 +11,8 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import time_machine
 
+from tests.factories import trend_summary as summary
+
 FIXED_NOW = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
 TODAY = date(2026, 6, 15)
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -128,18 +130,6 @@ def test_a_week_matches_hand_computed_numbers(client, factory):
         "insomnia": summary(3.2, 2, 4, 2, 5.5, -2.3, "improving"),
         # 16 14 12 10 9 -> 61/5 = 12.2; before 24 22 20 18 -> 84/4 = 21.0; change -8.8
         "total": summary(12.2, 9, 16, 9, 21.0, -8.8, "improving"),
-    }
-
-
-def summary(mean, low, high, latest, previous_mean, change, direction) -> dict:
-    return {
-        "mean": mean,
-        "min": low,
-        "max": high,
-        "latest": latest,
-        "previous_mean": previous_mean,
-        "change": change,
-        "direction": direction,
     }
 
 
