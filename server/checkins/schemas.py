@@ -58,7 +58,18 @@ class CheckinInputSchema(Schema):
     )
 
 
-class CheckinSchema(Schema):
+class OptionalExtrasSchema(Schema):
+    """The optional extras of a day, null when not given (shared by check-ins and trends)."""
+
+    diarrhea = fields.Integer(required=True, allow_none=True)
+    vomiting = fields.Integer(required=True, allow_none=True)
+    cravings = fields.Integer(required=True, allow_none=True)
+    sleep_hours = fields.Float(required=True, allow_none=True)
+    used_opioids = fields.Boolean(required=True, allow_none=True)
+    crisis = fields.Boolean(required=True, allow_none=True)
+
+
+class CheckinSchema(OptionalExtrasSchema):
     """A stored check-in."""
 
     date = fields.Date(required=True)
@@ -66,12 +77,6 @@ class CheckinSchema(Schema):
     aches = fields.Integer(required=True)
     anxiety = fields.Integer(required=True)
     insomnia = fields.Integer(required=True)
-    diarrhea = fields.Integer(required=True, allow_none=True)
-    vomiting = fields.Integer(required=True, allow_none=True)
-    cravings = fields.Integer(required=True, allow_none=True)
-    sleep_hours = fields.Float(required=True, allow_none=True)
-    used_opioids = fields.Boolean(required=True, allow_none=True)
-    crisis = fields.Boolean(required=True, allow_none=True)
     note = fields.String(
         allow_none=True, metadata={"description": "Left out when the viewer may not see notes"}
     )

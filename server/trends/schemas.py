@@ -2,12 +2,12 @@
 
 from marshmallow import Schema, fields, validate
 
-from server.checkins.schemas import DateRangeQuerySchema
+from server.checkins.schemas import DateRangeQuerySchema, OptionalExtrasSchema
 
 DIRECTIONS = ["improving", "stable", "worsening"]
 
 
-class TrendDaySchema(Schema):
+class TrendDaySchema(OptionalExtrasSchema):
     """One calendar day; scores are null where nothing was logged."""
 
     date = fields.Date(required=True)
@@ -15,12 +15,6 @@ class TrendDaySchema(Schema):
     aches = fields.Integer(required=True, allow_none=True)
     anxiety = fields.Integer(required=True, allow_none=True)
     insomnia = fields.Integer(required=True, allow_none=True)
-    diarrhea = fields.Integer(required=True, allow_none=True)
-    vomiting = fields.Integer(required=True, allow_none=True)
-    cravings = fields.Integer(required=True, allow_none=True)
-    sleep_hours = fields.Float(required=True, allow_none=True)
-    used_opioids = fields.Boolean(required=True, allow_none=True)
-    crisis = fields.Boolean(required=True, allow_none=True)
     total = fields.Integer(required=True, allow_none=True)
     total_7d_avg = fields.Float(
         required=True,
