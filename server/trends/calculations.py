@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Container, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -149,12 +149,12 @@ def _summary(
     return summary
 
 
-def _current_streak(by_date: Mapping[dt.date, CheckinLike], end: dt.date) -> int:
+def streak_ending(logged_days: Container[dt.date], end: dt.date) -> int:
     """Count consecutive logged days ending at ``end``, or the day before it."""
     # Not having logged today yet shouldn't make the streak look broken.
-    day = end if end in by_date else end - _ONE_DAY
+    day = end if end in logged_days else end - _ONE_DAY
     streak = 0
-    while day in by_date:
+    while day in logged_days:
         streak += 1
         day -= _ONE_DAY
     return streak
@@ -179,5 +179,5 @@ def compute_trends(
         "summary": _summary(by_date, start, end, rules),
         "days_logged": sum(1 for day in days if day["total"] is not None),
         "days_in_range": len(days),
-        "current_streak": _current_streak(by_date, end),
+        "current_streak": streak_ending(by_date, end),
     }

@@ -10,7 +10,12 @@ from server.checkins import service as checkins_service
 from server.checkins.models import Checkin
 from server.errors import ValidationFailed
 from server.extensions import db
-from server.trends.calculations import ROLLING_WINDOW_DAYS, TrendRules, compute_trends
+from server.trends.calculations import (
+    ROLLING_WINDOW_DAYS,
+    TrendRules,
+    compute_trends,
+    streak_ending,
+)
 
 DEFAULT_RANGE_DAYS = 30
 MAX_RANGE_DAYS = 366
@@ -30,20 +35,13 @@ def resolve_range(patient: User, start: date | None, end: date | None) -> tuple[
 
 def current_streak(patient_id: str, end: date) -> int:
     """Count consecutive logged days ending at `end` (or the day before it)."""
-    dates = db.session.scalars(
-        select(Checkin.date)
-        .where(Checkin.patient_id == patient_id, Checkin.date <= end)
-        .order_by(Checkin.date.desc())
+    # The whole history, not just the range: a streak may have begun long before it.
+    logged = set(
+        db.session.scalars(
+            select(Checkin.date).where(Checkin.patient_id == patient_id, Checkin.date <= end)
+        )
     )
-    expected, streak = end, 0
-    for logged in dates:
-        if streak == 0 and logged == end - timedelta(days=1):
-            expected = logged  # today not logged yet doesn't break the streak
-        if logged != expected:
-            break
-        streak += 1
-        expected -= timedelta(days=1)
-    return streak
+    return streak_ending(logged, end)
 
 
 def trends_for(patient: User, start: date, end: date) -> dict:
