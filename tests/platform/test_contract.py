@@ -1,5 +1,6 @@
 """schemathesis drives every operation of openapi.yaml against the app, signed in."""
 
+import os
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -36,7 +37,10 @@ schema.app = current
 
 
 fuzz_settings = settings(
-    max_examples=30, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck)
+    max_examples=int(os.environ.get("CONTRACT_EXAMPLES", "30")),
+    deadline=None,
+    derandomize="CONTRACT_SEED" not in os.environ,
+    suppress_health_check=list(HealthCheck),
 )
 
 
