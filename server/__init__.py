@@ -1,18 +1,41 @@
 """Steady: the API behind a symptom tracker for opioid withdrawal."""
 
+from __future__ import annotations
+
 import logging
 import os
 import time
 import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask, g, request
-from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from server.common.cache import cache_from_url
-from server.config import Config, config_from_env
+from server.config import (
+    Config,
+    ConfigError,
+    config_from_env,
+    duration_setting,
+    int_setting,
+    limit_setting,
+    refused,
+    url_setting,
+)
+from server.db import configure_sqlite
 from server.errors import problem_response, register_error_handlers
 from server.extensions import api, jwt, limiter, migrate
+
+if TYPE_CHECKING:
+    from server.assessments.judgement import Thresholds
+    from server.resources.locator import FindTreatmentLocator
+    from server.trends.calculations import TrendRules
+
+__all__ = ["ConfigError", "Settings", "create_app"]
 
 JSON_BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 log = logging.getLogger("server.requests")
@@ -30,19 +53,113 @@ def create_app(config: Config | dict | None = None) -> Flask:
     if isinstance(config, dict):
         app.config.update(config)
     app.json.sort_keys = False
-    proxies = int(app.config.get("TRUSTED_PROXY_COUNT") or 0)
-    if proxies:
-        # Behind a load balancer, rate limits must key on the real client address.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
 
     register_logging(app)
     register_extensions(app)
+    # A bad setting raises ConfigError here, so `flask` and gunicorn refuse to start.
+    register_settings(app)
     register_converters(app)
     register_blueprints(app)
     register_error_handlers(app)
     register_request_hooks(app)
     register_commands(app)
     return app
+
+
+# Whole-number settings checked at start-up: key -> (low, high); defaults come from Config.
+WHOLE_NUMBER_SETTINGS: dict[str, tuple[int, int]] = {
+    "TRUSTED_PROXY_COUNT": (0, 5),
+    "SQLITE_BUSY_TIMEOUT_MS": (1, 600_000),
+    "ARGON2_TIME_COST": (1, 20),
+    "ARGON2_MEMORY_COST": (8, 4 * 1024 * 1024),  # KiB, and at least 8 x ARGON2_PARALLELISM
+    "ARGON2_PARALLELISM": (1, 64),
+}
+MAX_ACCESS_TOKEN_MINUTES = 24 * 60
+MAX_REFRESH_TOKEN_DAYS = 365
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the hot path needs, validated and built once: ``app.extensions["steady.settings"]``."""
+
+    thresholds: Thresholds
+    trend_rules: TrendRules
+    # None when TREATMENT_LOCATOR_URL is unset: the endpoint answers with the fallback.
+    locator: FindTreatmentLocator | None
+    # Rate-limit strings by config key (LOGIN_LIMIT_PER_IP, ...), each one parsed once.
+    limits: Mapping[str, str]
+    fhir_base_url: str
+    access_token_lifetime: timedelta
+    refresh_token_lifetime: timedelta
+    trusted_proxy_count: int
+
+
+def register_settings(app: Flask) -> None:
+    """Check every setting once and keep the built objects where the hot path finds them.
+
+    A bad value raises ConfigError naming its environment variable, its value and the rule.
+    Runs after register_extensions because the locator shares the app's cache. Normalised
+    values (ints, timedeltas) go back into app.config for the extensions that read it there.
+    """
+    from server.assessments.judgement import Thresholds
+    from server.resources.locator import locator_from_config
+    from server.trends.calculations import TrendRules
+
+    config = app.config
+    numbers = {
+        key: int_setting(config, key, default=getattr(Config, key), low=low, high=high)
+        for key, (low, high) in WHOLE_NUMBER_SETTINGS.items()
+    }
+    if numbers["ARGON2_MEMORY_COST"] < 8 * numbers["ARGON2_PARALLELISM"]:
+        raise refused(
+            "ARGON2_MEMORY_COST",
+            config["ARGON2_MEMORY_COST"],
+            f"must be at least 8 x ARGON2_PARALLELISM ({8 * numbers['ARGON2_PARALLELISM']})",
+        )
+    access = _token_lifetime(
+        config,
+        "JWT_ACCESS_TOKEN_EXPIRES",
+        "ACCESS_TOKEN_MINUTES",
+        "minutes",
+        15,
+        MAX_ACCESS_TOKEN_MINUTES,
+    )
+    refresh = _token_lifetime(
+        config,
+        "JWT_REFRESH_TOKEN_EXPIRES",
+        "REFRESH_TOKEN_DAYS",
+        "days",
+        30,
+        MAX_REFRESH_TOKEN_DAYS,
+    )
+    limit_keys = sorted(k for k in config if "_LIMIT_" in k or k == "LOGIN_FAILURES_PER_ACCOUNT")
+    settings = Settings(
+        thresholds=Thresholds.from_config(config),
+        trend_rules=TrendRules.from_config(config),
+        locator=locator_from_config(config, app.extensions["steady.cache"]),
+        limits=MappingProxyType({key: limit_setting(config, key) for key in limit_keys}),
+        fhir_base_url=url_setting(config, "FHIR_BASE_URL"),
+        access_token_lifetime=access,
+        refresh_token_lifetime=refresh,
+        trusted_proxy_count=numbers["TRUSTED_PROXY_COUNT"],
+    )
+    config.update(numbers)
+    config["JWT_ACCESS_TOKEN_EXPIRES"] = access
+    config["JWT_REFRESH_TOKEN_EXPIRES"] = refresh
+    app.extensions["steady.settings"] = settings
+    if settings.trusted_proxy_count:
+        # Behind a load balancer, rate limits must key on the real client address.
+        proxies = settings.trusted_proxy_count
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
+
+
+def _token_lifetime(
+    config: Mapping[str, Any], jwt_key: str, key: str, unit: str, default: int, high: int
+) -> timedelta:
+    """An explicit JWT_*_EXPIRES (timedelta or seconds) wins; else whole ``unit``s of ``key``."""
+    if config.get(jwt_key) is not None:
+        return duration_setting(config, jwt_key, high=timedelta(**{unit: high}))
+    return timedelta(**{unit: int_setting(config, key, default=default, low=1, high=high)})
 
 
 def register_logging(app: Flask) -> None:
@@ -91,27 +208,6 @@ def register_extensions(app: Flask) -> None:
     )
 
 
-def configure_sqlite(engine, busy_timeout_ms: int) -> None:
-    """Make SQLite safe for concurrent requests: WAL, FKs, and writers that queue."""
-
-    @event.listens_for(engine, "connect")
-    def on_connect(dbapi_connection, _record):
-        # Take transaction control from pysqlite so we can BEGIN IMMEDIATE ourselves.
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
-        cursor.execute("PRAGMA foreign_keys = ON")
-        cursor.execute("PRAGMA journal_mode = WAL")
-        cursor.execute("PRAGMA synchronous = NORMAL")
-        cursor.close()
-
-    @event.listens_for(engine, "begin")
-    def on_begin(connection):
-        # A deferred read-then-write transaction fails at once with "database is
-        # locked"; IMMEDIATE takes the write lock up front and honours busy_timeout.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
-
-
 def register_converters(app: Flask) -> None:
     """URL converters, documented in the spec with their formats."""
     from server.common.dates import DayConverter
@@ -124,10 +220,10 @@ def register_blueprints(app: Flask) -> None:
     """Register every feature's routes, in one explicit list."""
     from server.accounts.routes import bp as accounts_bp
     from server.alerts.routes import bp as alerts_bp
-    from server.assessments.routes import bp as status_bp
     from server.audit.routes import bp as access_log_bp
     from server.auth.routes import bp as auth_bp
     from server.checkins.routes import bp as checkins_bp
+    from server.checkins.routes import status_bp
     from server.exports.routes import bp as exports_bp
     from server.health.routes import bp as health_bp
     from server.patients.routes import bp as patients_bp

@@ -1,12 +1,43 @@
-"""Configuration classes; the environment picks one and may override a few keys."""
+"""Configuration classes; the environment picks one and may override a few keys.
 
+Values are kept raw here (environment strings, or whatever a test sets) and are checked
+once, at start-up, by ``server.register_settings`` with the helpers below: a bad value
+raises ``ConfigError`` naming the environment variable, its value and the rule.
+"""
+
+from __future__ import annotations
+
+import math
 import os
+import re
 import secrets
+import urllib.parse
+from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
+
+import limits
 
 MIN_SECRET_BYTES = 32
 KNOWN_WEAK_SECRETS = {"", "dev", "secret", "changeme", "change-me", "development"}
+# Any key can also be set with STEADY_<KEY>; these are read by their own names as well.
+ENV_VARIABLES = {
+    "DATABASE_URL": "SQLALCHEMY_DATABASE_URI",
+    "REDIS_URL": "REDIS_URL",
+    "TRUSTED_PROXY_COUNT": "TRUSTED_PROXY_COUNT",
+    "ACCESS_TOKEN_MINUTES": "ACCESS_TOKEN_MINUTES",
+    "REFRESH_TOKEN_DAYS": "REFRESH_TOKEN_DAYS",
+    "FHIR_BASE_URL": "FHIR_BASE_URL",
+    "TREATMENT_LOCATOR_URL": "TREATMENT_LOCATOR_URL",
+    "TREATMENT_LOCATOR_TIMEOUT": "TREATMENT_LOCATOR_TIMEOUT_SECONDS",
+}
+_ENV_VARIABLE_OF_KEY = {key: name for name, key in ENV_VARIABLES.items()}
+_WHOLE_NUMBER_RE = re.compile(r"[+-]?[0-9]+")
+
+
+class ConfigError(RuntimeError):
+    """A setting is invalid, so the app refuses to start; the message names the variable."""
 
 
 class Config:
@@ -15,15 +46,20 @@ class Config:
     ENV_NAME = "base"
     SECRET_KEY = os.environ.get("SECRET_KEY")
     JWT_SECRET_KEY = os.environ.get("JWT_SECRET_KEY")
-    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL", "sqlite:///steady.db")
-    REDIS_URL = os.environ.get("REDIS_URL")
+    # Defaults; the variables in ENV_VARIABLES replace them when a config is instantiated.
+    SQLALCHEMY_DATABASE_URI = "sqlite:///steady.db"
+    REDIS_URL = None
     # Number of proxies in front of the app whose X-Forwarded-For can be trusted.
-    TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+    TRUSTED_PROXY_COUNT = 0
     SQLITE_BUSY_TIMEOUT_MS = 10_000
 
     JWT_TOKEN_LOCATION = ["headers"]
-    JWT_ACCESS_TOKEN_EXPIRES = timedelta(minutes=int(os.environ.get("ACCESS_TOKEN_MINUTES", "15")))
-    JWT_REFRESH_TOKEN_EXPIRES = timedelta(days=int(os.environ.get("REFRESH_TOKEN_DAYS", "30")))
+    ACCESS_TOKEN_MINUTES = 15
+    REFRESH_TOKEN_DAYS = 30
+    # None: derived at start-up from ACCESS_TOKEN_MINUTES / REFRESH_TOKEN_DAYS. Set one to a
+    # timedelta (or seconds) to override.
+    JWT_ACCESS_TOKEN_EXPIRES: timedelta | None = None
+    JWT_REFRESH_TOKEN_EXPIRES: timedelta | None = None
     JWT_ALGORITHM = "HS256"
     JWT_DECODE_ALGORITHMS = ["HS256"]
     JWT_ENCODE_ISSUER = JWT_DECODE_ISSUER = "steady"
@@ -43,11 +79,11 @@ class Config:
     LOGIN_FAILURES_PER_ACCOUNT = "10 per 15 minutes;100 per hour"
     REGISTER_LIMIT_PER_IP = "20 per hour"
     EXPORT_LIMIT_PER_USER = "30 per hour"
-    FHIR_BASE_URL = os.environ.get("FHIR_BASE_URL", "https://steady.example/fhir")
+    FHIR_BASE_URL = "https://steady.example/fhir"
 
     # Treatment locator (FindTreatment.gov shape); unset means "fallback only".
-    TREATMENT_LOCATOR_URL = os.environ.get("TREATMENT_LOCATOR_URL")
-    TREATMENT_LOCATOR_TIMEOUT_SECONDS = float(os.environ.get("TREATMENT_LOCATOR_TIMEOUT", "3"))
+    TREATMENT_LOCATOR_URL = None
+    TREATMENT_LOCATOR_TIMEOUT_SECONDS = 3.0
     TREATMENT_LOCATOR_CACHE_SECONDS = 24 * 3600
 
     API_TITLE = "Steady API"
@@ -58,6 +94,13 @@ class Config:
     OPENAPI_SWAGGER_UI_PATH = "docs"
     OPENAPI_SWAGGER_UI_URL = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/"
     PROBLEM_TYPE_BASE = "urn:steady:problem:"
+
+    def __init__(self) -> None:
+        """Read the environment now, not at import, keeping the raw strings for validation."""
+        for name, key in ENV_VARIABLES.items():
+            value = os.environ.get(name)
+            if value is not None:
+                setattr(self, key, value)
 
     @property
     def RATELIMIT_STORAGE_URI(self) -> str:  # noqa: N802 (Flask config key)
@@ -106,7 +149,7 @@ class TestConfig(Config):
     ENV_NAME = "test"
     TESTING = True
     SECRET_KEY = JWT_SECRET_KEY = "test-secret-" + "x" * 40
-    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL", "sqlite:///test.db")
+    SQLALCHEMY_DATABASE_URI = "sqlite:///test.db"
     # Fast hashing keeps the suite quick; production parameters are tested separately.
     ARGON2_TIME_COST = 1
     ARGON2_MEMORY_COST = 8
@@ -127,7 +170,136 @@ CONFIGS = {
 def config_from_env() -> Config:
     """Pick the configuration named by STEADY_ENV (default development)."""
     name = os.environ.get("STEADY_ENV", "development")
+    if name not in CONFIGS:
+        raise ConfigError(
+            f"Invalid setting STEADY_ENV={name!r}: must be one of {sorted(CONFIGS)}."
+        )
+    return CONFIGS[name]()
+
+
+# --- Start-up validation -------------------------------------------------------------------
+
+
+def env_variable(key: str) -> str:
+    """Return the environment variable that sets config ``key``, for error messages."""
+    prefixed = f"STEADY_{key}"
+    if prefixed in os.environ or key not in _ENV_VARIABLE_OF_KEY:
+        return prefixed
+    return _ENV_VARIABLE_OF_KEY[key]
+
+
+def refused(key: str, value: Any, rule: str) -> ConfigError:
+    """Return the error for a bad value: the variable, the value and the rule it breaks."""
+    return ConfigError(f"Invalid setting {env_variable(key)}={value!r}: {rule}.")
+
+
+def _whole_number(value: Any) -> int | None:
+    """Return an int given as int or decimal text; None for anything else (bools, 9.5)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and _WHOLE_NUMBER_RE.fullmatch(value.strip()):
+        return int(value)
+    return None
+
+
+def _finite_number(value: Any) -> float | None:
+    """Return a finite float given as int, float or numeric text; None otherwise."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        try:
+            value = float(value.strip())
+        except ValueError:
+            return None
+    if not isinstance(value, int | float) or not math.isfinite(value):
+        return None
+    return float(value)
+
+
+def int_setting(config: Mapping[str, Any], key: str, *, default: int, low: int, high: int) -> int:
+    """Return ``config[key]`` as an int in [low, high]; missing or None gives ``default``."""
+    value = config.get(key)
+    if value is None:
+        return default
+    number = _whole_number(value)
+    if number is None or not low <= number <= high:
+        raise refused(key, value, f"must be a whole number from {low} to {high}")
+    return number
+
+
+def float_setting(
+    config: Mapping[str, Any],
+    key: str,
+    *,
+    default: float,
+    low: float,
+    high: float,
+    above_low: bool = False,
+) -> float:
+    """Return ``config[key]`` as a float in [low, high] (or (low, high] with ``above_low``)."""
+    value = config.get(key)
+    if value is None:
+        return float(default)
+    number = _finite_number(value)
+    if number is None or (number <= low if above_low else number < low) or number > high:
+        bounds = (
+            f"above {low:g} and at most {high:g}" if above_low else f"from {low:g} to {high:g}"
+        )
+        raise refused(key, value, f"must be a number {bounds}")
+    return number
+
+
+def url_setting(config: Mapping[str, Any], key: str, *, optional: bool = False) -> str | None:
+    """Return an absolute http(s) URL with a host; unset or empty gives None if ``optional``."""
+    value = config.get(key)
+    if optional and (value is None or value == ""):
+        return None
+    rule = "must be an http(s) URL with a host and no query, e.g. https://example.org/path"
+    if optional:
+        rule = "must be unset (empty) or " + rule.removeprefix("must be ")
+    if not isinstance(value, str) or value != value.strip() or " " in value:
+        raise refused(key, value, rule)
     try:
-        return CONFIGS[name]()
-    except KeyError:
-        raise RuntimeError(f"STEADY_ENV must be one of {sorted(CONFIGS)}") from None
+        parsed = urllib.parse.urlsplit(value)
+        parsed.port  # noqa: B018 (raises ValueError on a bad port)
+    except ValueError:
+        raise refused(key, value, rule) from None
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        raise refused(key, value, rule)
+    if parsed.query or parsed.fragment:
+        raise refused(key, value, rule)
+    return value
+
+
+def limit_setting(config: Mapping[str, Any], key: str) -> str:
+    """Return a rate-limit string that Flask-Limiter can parse, each limit allowing >= 1."""
+    value = config.get(key)
+    rule = (
+        'must be one or more rate limits such as "30 per minute" or '
+        '"10 per 15 minutes;100 per hour", each allowing at least 1 request'
+    )
+    if not isinstance(value, str) or not value.strip():
+        raise refused(key, value, rule)
+    try:
+        parsed = limits.parse_many(value)
+    except ValueError:
+        raise refused(key, value, rule) from None
+    if not parsed or any(item.amount < 1 for item in parsed):
+        raise refused(key, value, rule)
+    return value
+
+
+def duration_setting(config: Mapping[str, Any], key: str, *, high: timedelta) -> timedelta:
+    """Return a timedelta (given as one, or as seconds) above zero and at most ``high``."""
+    value = config.get(key)
+    if isinstance(value, timedelta):
+        duration = value
+    else:
+        seconds = _finite_number(value)
+        duration = None if seconds is None else timedelta(seconds=seconds)
+    if duration is None or not timedelta(0) < duration <= high:
+        rule = f"must be a duration (timedelta or seconds) above 0 and at most {high}"
+        raise refused(key, value, rule)
+    return duration

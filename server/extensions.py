@@ -9,7 +9,8 @@ from flask_sqlalchemy import SQLAlchemy
 from server.db import Base
 from server.errors import ProblemApi
 
-db = SQLAlchemy(model_class=Base)
+# Responses are built from what a use case read or wrote; nothing reloads after COMMIT.
+db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 migrate = Migrate(compare_type=True, render_as_batch=True)
 jwt = JWTManager()
 limiter = Limiter(key_func=get_remote_address)

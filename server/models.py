@@ -1,9 +1,12 @@
 """Import every feature's models so Alembic and the mapper see all tables."""
 
-from server.accounts.models import User  # noqa: F401
 from server.alerts.models import Alert  # noqa: F401
 from server.audit.models import AuditEvent  # noqa: F401
-from server.auth.models import AuthSession, RefreshToken  # noqa: F401
+from server.auth.models import (  # noqa: F401
+    AuthSession,
+    RefreshToken,
+    User,  # noqa: F401
+)
 from server.checkins.models import Checkin  # noqa: F401
 from server.resources.models import Resource  # noqa: F401
 from server.sharing.models import Share  # noqa: F401

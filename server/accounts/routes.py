@@ -1,8 +1,8 @@
 """The signed-in person's own account."""
 
 from server.accounts import service
-from server.accounts.models import Role
 from server.accounts.schemas import DeleteMeSchema, UpdateMeSchema, UserSchema
+from server.auth.models import Role
 from server.auth.policy import require_role, session_id, signed_in_user
 from server.common.openapi import BEARER, ApiBlueprint, problems
 
@@ -16,7 +16,7 @@ bp = ApiBlueprint("accounts", __name__, url_prefix="/api/v1/me", description="My
 @problems(bp, 401)
 def get_me():
     """Get my account."""
-    return signed_in_user()
+    return service.me(signed_in_user())
 
 
 @bp.patch("")
@@ -27,7 +27,7 @@ def get_me():
 @problems(bp, 401, 403, 413, 415)
 def update_me(changes):
     """Change my name, time zone, region or password."""
-    return service.update_me(user=signed_in_user(), session_id=session_id(), changes=changes)
+    return service.update_me(principal=signed_in_user(), session_id=session_id(), changes=changes)
 
 
 @bp.delete("")
@@ -38,4 +38,4 @@ def update_me(changes):
 @problems(bp, 401, 403, 413, 415)
 def delete_me(data):
     """Delete my account and all of my data."""
-    service.delete_me(user=signed_in_user(), password=data["password"])
+    service.delete_me(principal=signed_in_user(), password=data["password"])

@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
-from server.accounts.models import Role
+from server.auth.models import Role
 from server.common.fields import Text
 from server.common.validation import region_rule, timezone_rule
 

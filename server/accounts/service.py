@@ -5,13 +5,14 @@ import logging
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
-from server.accounts.models import Role, User
+from server.accounts.signals import account_deleting
 from server.auth import service as auth_service
+from server.auth.models import Principal, Role, User
 from server.auth.passwords import hash_password, verify_password
-from server.db import utcnow
-from server.errors import Conflict, Forbidden
+from server.common.emails import normalise_email
+from server.db import begin_write, utcnow
+from server.errors import Conflict, Forbidden, Unauthorized
 from server.extensions import db
-from server.sharing import service as sharing_service
 
 log = logging.getLogger(__name__)
 EMAIL_TAKEN = "An account with this email already exists."
@@ -21,7 +22,7 @@ def register(
     *, email: str, password: str, role: str, display_name: str, timezone: str, region: str
 ) -> User:
     """Create an account with a hashed password."""
-    normalised_email = email.strip().lower()
+    normalised_email = normalise_email(email)
     if db.session.scalar(select(User.id).where(User.email == normalised_email)):
         raise Conflict(EMAIL_TAKEN)
     user = User(
@@ -52,8 +53,18 @@ def _require_password(user: User, password: str | None, field: str) -> None:
         )
 
 
-def update_me(*, user: User, session_id: str, changes: dict) -> User:
+def me(principal: Principal) -> User:
+    """The signed-in person's own account (answered 401 if it was deleted a moment ago)."""
+    user = db.session.get(User, principal.id)
+    if user is None:
+        raise Unauthorized("This sign-in has ended. Sign in again.")
+    return user
+
+
+def update_me(*, principal: Principal, session_id: str, changes: dict) -> User:
     """Apply settings changes; a password change ends the user's other sessions."""
+    begin_write(db.session)
+    user = me(principal)
     new_password = changes.pop("new_password", None)
     current_password = changes.pop("current_password", None)
     if new_password is not None:
@@ -69,11 +80,12 @@ def update_me(*, user: User, session_id: str, changes: dict) -> User:
     return user
 
 
-def delete_me(*, user: User, password: str) -> None:
+def delete_me(*, principal: Principal, password: str) -> None:
     """Delete the account; every row of the person's data goes with it (FK cascade)."""
+    begin_write(db.session)
+    user = me(principal)
     _require_password(user, password, "password")
-    if user.role is Role.COUNSELOR:
-        sharing_service.end_all_for_deleted_counselor(user)
+    account_deleting.send(user)
     db.session.execute(delete(User).where(User.id == user.id))
     db.session.commit()
     log.info("account deleted")

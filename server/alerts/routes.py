@@ -1,8 +1,8 @@
 """Counselors' alerts."""
 
-from server.accounts.models import Role
 from server.alerts import service
 from server.alerts.schemas import AlertListSchema, AlertQuerySchema, AlertSchema
+from server.auth.models import Role
 from server.auth.policy import require_role, signed_in_user
 from server.common.openapi import BEARER, ApiBlueprint, problems
 

@@ -1,20 +1,56 @@
 """Alert use cases: record on check-in, list and acknowledge (counselors)."""
 
+from collections.abc import Sequence
 from datetime import date
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, case, delete, select
+from sqlalchemy.dialects import postgresql, sqlite
 
-from server.accounts.models import User
 from server.alerts.models import Alert
 from server.assessments.judgement import Assessment, level_rank
+from server.assessments.service import reasons_of
 from server.audit import service as audit
-from server.db import utcnow
+from server.auth.models import Principal
+from server.db import begin_write, new_id, utcnow
 from server.errors import NotFound
 from server.extensions import db
 from server.sharing import policy
+from server.vocabulary import LEVELS
 
 ALERT_LEVELS = {"worsening", "severe", "crisis"}
 ALERT_REASONS = {"dehydration_risk", "overdose_risk"}
+
+_table = Alert.__table__
+_c = _table.c
+_DROP_UNACKNOWLEDGED = delete(_table).where(
+    _c.patient_id == bindparam("patient_id"),
+    _c.checkin_date == bindparam("day"),
+    _c.acknowledged_at.is_(None),
+)
+
+
+def _rank_of(column):
+    """SQL rank of a level column, the same order as level_rank."""
+    return case({level: level_rank(level) for level in LEVELS}, value=column)
+
+
+def _build_upsert(dialect):
+    """One alert per patient, counselor and day: insert, or update it in place."""
+    insert = dialect.insert(_table)
+    worse = _rank_of(insert.excluded.level) > _rank_of(_c.level)
+    return insert.on_conflict_do_update(
+        index_elements=[_c.patient_id, _c.counselor_id, _c.checkin_date],
+        set_={
+            "level": insert.excluded.level,
+            "reasons": insert.excluded.reasons,
+            "updated_at": insert.excluded.updated_at,
+            # Worse than what was acknowledged: the counselor should look again.
+            "acknowledged_at": case((worse, None), else_=_c.acknowledged_at),
+        },
+    )
+
+
+_UPSERT = {"sqlite": _build_upsert(sqlite), "postgresql": _build_upsert(postgresql)}
 
 
 def is_alarming(judged: Assessment) -> bool:
@@ -23,53 +59,54 @@ def is_alarming(judged: Assessment) -> bool:
     return judged.level in ALERT_LEVELS or bool(codes & ALERT_REASONS)
 
 
-def record_for_day(*, patient: User, day: date, judged: Assessment | None) -> None:
-    """Create or update the day's alerts for counselors sharing `status`; caller commits."""
-    same_day = (Alert.patient_id == patient.id, Alert.checkin_date == day)
+def record_for_day(
+    *,
+    patient_id: str,
+    day: date,
+    judged: Assessment | None,
+    recipients: Sequence[str],
+    replaced: bool,
+) -> None:
+    """Create or update the day's alerts for the given counselors; the caller commits."""
     if judged is None or not is_alarming(judged):
-        # The day was corrected or deleted: drop alerts no one has acted on yet.
-        db.session.execute(delete(Alert).where(*same_day, Alert.acknowledged_at.is_(None)))
+        if replaced:
+            # The day was corrected or deleted: drop alerts no one has acted on yet.
+            db.session.execute(_DROP_UNACKNOWLEDGED, {"patient_id": patient_id, "day": day})
         return
-    reasons = [{"code": r.code, "message": r.message} for r in judged.reasons]
-    existing = {
-        alert.counselor_id: alert for alert in db.session.scalars(select(Alert).where(*same_day))
-    }
-    for share in policy.active_shares_for_patient(patient, scope="status"):
-        alert = existing.get(share.counselor_id)
-        if alert is None:
-            db.session.add(
-                Alert(
-                    patient_id=patient.id,
-                    counselor_id=share.counselor_id,
-                    checkin_date=day,
-                    level=judged.level,
-                    reasons=reasons,
-                )
-            )
-            continue
-        if level_rank(judged.level) > level_rank(alert.level):
-            alert.acknowledged_at = None  # worse than what was acknowledged: look again
-        alert.level, alert.reasons = judged.level, reasons
+    if not recipients:
+        return
+    now, reasons = utcnow(), reasons_of(judged)
+    rows = [
+        {
+            "id": new_id(),
+            "patient_id": patient_id,
+            "counselor_id": counselor_id,
+            "checkin_date": day,
+            "level": judged.level,
+            "reasons": reasons,
+            "acknowledged_at": None,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for counselor_id in sorted(recipients)
+    ]
+    db.session.execute(_UPSERT[db.session.get_bind().dialect.name], rows)
 
 
-def _visible_alerts(counselor: User, only_open: bool):
-    """The counselor's alerts for patients whose active share includes `status`."""
-    shares = {
-        patient.id: patient
-        for share, patient in policy.active_shares_for_counselor(counselor)
-        if "status" in share.scope
-    }
-    if not shares:
+def _visible_alerts(counselor: Principal, only_open: bool):
+    """The counselor's alerts for patients whose active share lets them see alerts."""
+    patients = policy.alert_patients_of(counselor)
+    if not patients:
         return []
     query = select(Alert).where(
-        Alert.counselor_id == counselor.id, Alert.patient_id.in_(list(shares))
+        Alert.counselor_id == counselor.id, Alert.patient_id.in_(list(patients))
     )
     if only_open:
         query = query.where(Alert.acknowledged_at.is_(None))
-    return [(alert, shares[alert.patient_id]) for alert in db.session.scalars(query)]
+    return [(alert, patients[alert.patient_id]) for alert in db.session.scalars(query)]
 
 
-def present(alert: Alert, patient: User) -> dict:
+def present(alert: Alert, patient) -> dict:
     """Shape an alert with its patient."""
     return {
         "id": alert.id,
@@ -82,21 +119,29 @@ def present(alert: Alert, patient: User) -> dict:
     }
 
 
-def list_for(*, counselor: User, status: str) -> list[dict]:
+def list_for(*, counselor: Principal, status: str) -> list[dict]:
     """List alerts most urgent and newest first; each patient's read is audited."""
     rows = _visible_alerts(counselor, only_open=status == "open")
     rows.sort(key=lambda row: (level_rank(row[0].level), row[0].checkin_date), reverse=True)
-    for patient_id in sorted({patient.id for _alert, patient in rows}):
-        alert_ids = [alert.id for alert, patient in rows if patient.id == patient_id]
-        audit.record(
-            actor=counselor, patient_id=patient_id, action="alerts_viewed", alert_ids=alert_ids
-        )
+    alert_ids: dict[str, list[str]] = {}
+    for alert, patient in rows:
+        alert_ids.setdefault(patient.id, []).append(alert.id)
+    body = [present(alert, patient) for alert, patient in rows]
+    begin_write(db.session)
+    audit.record_many(
+        actor=counselor,
+        events=[
+            (patient_id, "alerts_viewed", {"alert_ids": ids})
+            for patient_id, ids in sorted(alert_ids.items())
+        ],
+    )
     db.session.commit()
-    return [present(alert, patient) for alert, patient in rows]
+    return body
 
 
-def acknowledge(*, counselor: User, alert_id: str) -> dict:
+def acknowledge(*, counselor: Principal, alert_id: str) -> dict:
     """Mark an alert as seen; repeats keep the first time."""
+    begin_write(db.session)
     for alert, patient in _visible_alerts(counselor, only_open=False):
         if alert.id == alert_id:
             if alert.acknowledged_at is None:
@@ -108,6 +153,7 @@ def acknowledge(*, counselor: User, alert_id: str) -> dict:
                 alert_id=alert.id,
                 checkin_date=alert.checkin_date,
             )
+            body = present(alert, patient)
             db.session.commit()
-            return present(alert, patient)
+            return body
     raise NotFound("There is no such alert for you.")

@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
 
+from server.config import env_variable, float_setting, int_setting, refused
+
 # Most urgent first. "stable" ranks above "improving" only so that the order
 # is total; the rules never produce both for the same day.
 LEVELS: tuple[str, ...] = ("crisis", "severe", "worsening", "stable", "improving")
@@ -116,6 +118,20 @@ class Thresholds:
     improving_total_delta: float = 5.0
 
     CONFIG_PREFIX: ClassVar[str] = "JUDGEMENT_"
+    # Allowed values per field, inclusive; the deltas (floats) must also be above the low end.
+    # BASELINE_MIN_CHECKINS must also be at most BASELINE_DAYS.
+    BOUNDS: ClassVar[Mapping[str, tuple[int, int]]] = {
+        "severe_score": (1, 10),
+        "severe_total": (1, MAX_TOTAL),
+        "dehydration_score": (1, 10),
+        "overdose_break_days": (1, 30),
+        "baseline_days": (1, 90),
+        "baseline_min_checkins": (1, 90),
+        "worsening_total_delta": (0, MAX_TOTAL),
+        "worsening_symptom_delta": (0, 10),
+        "worsening_symptom_min": (0, 10),
+        "improving_total_delta": (0, MAX_TOTAL),
+    }
 
     def __post_init__(self) -> None:
         """Reject windows that would make the rules meaningless."""
@@ -125,15 +141,32 @@ class Thresholds:
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Thresholds:
-        """Build from optional ``JUDGEMENT_*`` keys; missing keys keep defaults."""
-        overrides: dict[str, Any] = {}
+        """Build from optional ``JUDGEMENT_*`` keys; missing keys keep defaults.
+
+        Values may be numbers or numeric text (environment variables). A value of the wrong
+        kind or outside ``BOUNDS`` raises ``ConfigError`` naming its variable and the rule.
+        """
+        values: dict[str, Any] = {}
         for field in dataclasses.fields(cls):
             key = cls.CONFIG_PREFIX + field.name.upper()
-            if config.get(key) is not None:
-                # Config often comes from environment variables, i.e. strings.
-                cast = float if field.type == "float" else int
-                overrides[field.name] = cast(config[key])
-        return cls(**overrides)
+            low, high = cls.BOUNDS[field.name]
+            if field.type == "float":
+                values[field.name] = float_setting(
+                    config, key, default=field.default, low=low, high=high, above_low=True
+                )
+            else:
+                values[field.name] = int_setting(
+                    config, key, default=field.default, low=low, high=high
+                )
+        if values["baseline_min_checkins"] > values["baseline_days"]:
+            key = cls.CONFIG_PREFIX + "BASELINE_MIN_CHECKINS"
+            raise refused(
+                key,
+                config.get(key, values["baseline_min_checkins"]),
+                f"must be at most {env_variable(cls.CONFIG_PREFIX + 'BASELINE_DAYS')} "
+                f"({values['baseline_days']})",
+            )
+        return cls(**values)
 
 
 @dataclass(frozen=True)

@@ -1,16 +1,13 @@
-"""Judge a day's check-in and attach the resources that fit."""
+"""Judge a day against the history it is given and attach the resources that fit."""
 
-from datetime import date, timedelta
+from collections.abc import Iterable
 
 from flask import current_app
-from sqlalchemy import select
 
-from server.accounts.models import User
-from server.assessments.judgement import Assessment, Thresholds, assess
-from server.checkins.models import Checkin
-from server.extensions import db
+from server.assessments.judgement import Assessment, CheckinLike, Thresholds, assess
+from server.auth.models import Principal
 from server.resources import service as resources_service
-from server.sharing import policy as sharing_policy
+from server.vocabulary import NO_DATA
 
 NOTICE = (
     "Steady is a self-report aid, not a diagnosis and not an emergency service: no one "
@@ -21,69 +18,58 @@ NOTICE = (
 
 
 def thresholds() -> Thresholds:
-    """The judgement thresholds configured for this app."""
-    return Thresholds.from_config(current_app.config)
+    """The judgement thresholds configured for this app (validated at start-up)."""
+    return current_app.extensions["steady.settings"].thresholds
 
 
-def history_for(patient_id: str, day: date) -> list[Checkin]:
-    """Earlier check-ins the rules need: the baseline window and the latest few."""
+def history_needed() -> int:
+    """How many earlier check-ins the rules read: enough for the baseline window and the break."""
+    # At most one check-in per day, so the window holds no more check-ins than it has days.
     rules = thresholds()
-    window_start = day - timedelta(days=rules.baseline_days)
-    in_window = db.session.scalars(
-        select(Checkin).where(
-            Checkin.patient_id == patient_id, Checkin.date >= window_start, Checkin.date < day
-        )
-    ).all()
-    latest = db.session.scalars(
-        select(Checkin)
-        .where(Checkin.patient_id == patient_id, Checkin.date < window_start)
-        .order_by(Checkin.date.desc())
-        .limit(rules.overdose_break_days)
-    ).all()
-    return [*in_window, *latest]
+    return max(rules.baseline_days, rules.overdose_break_days)
 
 
-def judge(checkin: Checkin) -> Assessment:
-    """Apply the rules to a check-in against the patient's own history."""
-    return assess(checkin, history_for(checkin.patient_id, checkin.date), thresholds())
+def judge(checkin: CheckinLike, history: Iterable[CheckinLike]) -> Assessment:
+    """Apply the rules to a check-in against the earlier check-ins given."""
+    return assess(checkin, history, thresholds())
 
 
-def present(patient: User, judged: Assessment | None) -> dict:
+def _reason_codes(judged: Assessment) -> set[str]:
+    """The codes of the rules that fired."""
+    return {reason.code for reason in judged.reasons}
+
+
+def needs_resources(judged: Assessment) -> bool:
+    """Tell whether the day's level or reasons call for any resources."""
+    return bool(resources_service.kinds_for(judged.level, _reason_codes(judged)))
+
+
+def reasons_of(judged: Assessment) -> list[dict]:
+    """The reasons as plain dicts, in the order the rules fired."""
+    return [{"code": reason.code, "message": reason.message} for reason in judged.reasons]
+
+
+def present(
+    patient: Principal, judged: Assessment | None, *, counselor_ids: tuple[str, ...] = ()
+) -> dict:
     """Shape an assessment with the resources for the patient's region."""
     if judged is None:
         return {
-            "level": "no_data",
+            "level": NO_DATA,
             "reasons": [],
             "resources": [],
             "checkin_date": None,
             "notice": NOTICE,
         }
-    codes = {reason.code for reason in judged.reasons}
     return {
         "level": judged.level,
-        "reasons": [{"code": r.code, "message": r.message} for r in judged.reasons],
+        "reasons": reasons_of(judged),
         "resources": resources_service.for_assessment(
             region=patient.region,
             level=judged.level,
-            reason_codes=codes,
-            counselor_ids=sharing_policy.counselors_of(patient),
+            reason_codes=_reason_codes(judged),
+            counselor_ids=counselor_ids,
         ),
         "checkin_date": judged.checkin_date,
         "notice": NOTICE,
     }
-
-
-def latest_checkin(patient_id: str) -> Checkin | None:
-    """The patient's most recent check-in."""
-    return db.session.scalar(
-        select(Checkin)
-        .where(Checkin.patient_id == patient_id)
-        .order_by(Checkin.date.desc())
-        .limit(1)
-    )
-
-
-def status(patient: User) -> dict:
-    """The assessment of the patient's latest check-in, or no_data."""
-    latest = latest_checkin(patient.id)
-    return present(patient, judge(latest) if latest else None)

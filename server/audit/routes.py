@@ -1,8 +1,8 @@
 """A patient's own access log."""
 
-from server.accounts.models import Role
 from server.audit import service
 from server.audit.schemas import AccessLogQuerySchema, AccessLogSchema
+from server.auth.models import Role
 from server.auth.policy import require_role, signed_in_user
 from server.common.openapi import BEARER, ApiBlueprint, problems
 

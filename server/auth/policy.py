@@ -4,12 +4,12 @@ from functools import wraps
 
 from flask_jwt_extended import current_user, get_jwt, verify_jwt_in_request
 
-from server.accounts.models import Role, User
+from server.auth.models import Principal, Role
 from server.errors import Forbidden
 
 
-def signed_in_user() -> User:
-    """Return the user of the verified access token."""
+def signed_in_user() -> Principal:
+    """Return who the verified access token speaks for."""
     return current_user
 
 

@@ -5,11 +5,12 @@ from flask_jwt_extended import current_user, get_jwt, jwt_required
 from flask_limiter.util import get_remote_address
 
 from server.accounts import service as accounts_service
-from server.accounts.models import Role
 from server.accounts.schemas import RegisterSchema, UserSchema
 from server.auth import service
+from server.auth.models import Role
 from server.auth.policy import require_role, session_id
 from server.auth.schemas import LoginSchema, TokenPairSchema
+from server.common.emails import normalise_email
 from server.common.openapi import BEARER, ApiBlueprint, problems
 from server.extensions import limiter
 
@@ -20,7 +21,7 @@ def _account_key() -> str:
     """Rate-limit key for one account: the email being tried."""
     body = request.get_json(silent=True)
     email = body.get("email") if isinstance(body, dict) else None
-    return f"account:{str(email).strip().lower()}" if email else get_remote_address()
+    return f"account:{normalise_email(str(email))}" if email else get_remote_address()
 
 
 @bp.post("/register")

@@ -6,9 +6,9 @@ from flask import current_app
 from flask_jwt_extended import create_access_token, create_refresh_token, get_jti
 from sqlalchemy import select, update
 
-from server.accounts.models import User
-from server.auth.models import AuthSession, RefreshToken
+from server.auth.models import AuthSession, RefreshToken, User
 from server.auth.passwords import hash_password, needs_rehash, verify_password
+from server.common.emails import normalise_email
 from server.db import utcnow
 from server.errors import Unauthorized
 from server.extensions import db
@@ -40,7 +40,7 @@ def _issue_tokens(user: User, auth_session: AuthSession) -> dict:
 
 def login(*, email: str, password: str) -> dict:
     """Check credentials and open a new session."""
-    user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+    user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
     if not verify_password(user.password_hash if user else None, password):
         log.info("login failed")
         raise Unauthorized(BAD_CREDENTIALS)

@@ -1,10 +1,9 @@
 """JWT callbacks: session-backed revocation, user loading and problem+json failures."""
 
 from flask import Flask, g
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
-from server.accounts.models import User
-from server.auth.models import AuthSession
+from server.auth.models import AuthSession, Principal, User
 from server.errors import problem_response
 from server.extensions import db, jwt
 
@@ -21,17 +20,26 @@ def _unauthorized(*_args):
     )
 
 
-def _active_user(payload: dict) -> User | None:
-    """Load the token's user if its session is still active."""
-    return db.session.scalar(
-        select(User)
-        .join(AuthSession, AuthSession.user_id == User.id)
-        .where(
-            AuthSession.id == payload.get("sid"),
-            AuthSession.revoked_at.is_(None),
-            User.id == payload.get("sub"),
-        )
+_users, _sessions = User.__table__, AuthSession.__table__
+# Built once: this runs on every authenticated request.
+ACTIVE_PRINCIPAL = (
+    select(_users.c.id, _users.c.role, _users.c.display_name, _users.c.timezone, _users.c.region)
+    .join(_sessions, _sessions.c.user_id == _users.c.id)
+    .where(
+        _sessions.c.id == bindparam("sid"),
+        _sessions.c.revoked_at.is_(None),
+        _users.c.id == bindparam("sub"),
     )
+)
+
+
+def _active_principal(payload: dict) -> Principal | None:
+    """Who the token speaks for, if its session is still active."""
+    sid, sub = payload.get("sid"), payload.get("sub")
+    if not isinstance(sid, str) or not isinstance(sub, str):
+        return None
+    row = db.session.execute(ACTIVE_PRINCIPAL, {"sid": sid, "sub": sub}).first()
+    return Principal(*row) if row else None
 
 
 def register_jwt_callbacks(app: Flask) -> None:
@@ -40,11 +48,11 @@ def register_jwt_callbacks(app: Flask) -> None:
     @jwt.token_in_blocklist_loader
     def token_is_revoked(_header, payload) -> bool:
         # One query answers both "is the session alive" and "who is this".
-        g.token_user = _active_user(payload)
+        g.token_user = _active_principal(payload)
         return g.token_user is None
 
     @jwt.user_lookup_loader
-    def load_user(_header, _payload) -> User | None:
+    def load_user(_header, _payload) -> Principal | None:
         return g.get("token_user")
 
     for loader in (

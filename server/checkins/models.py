@@ -5,19 +5,9 @@ from datetime import date
 from sqlalchemy import CheckConstraint, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from server.db import TimestampMixin, new_id, uuid_fk, uuid_pk
+from server.db import TimestampMixin, uuid_fk, uuid_pk
 from server.extensions import db
-
-CORE_SYMPTOMS = ("nausea", "aches", "anxiety", "insomnia")
-OPTIONAL_SCORES = ("diarrhea", "vomiting", "cravings")
-CONTENT_FIELDS = (
-    *CORE_SYMPTOMS,
-    *OPTIONAL_SCORES,
-    "sleep_hours",
-    "used_opioids",
-    "crisis",
-    "note",
-)
+from server.vocabulary import CORE_SYMPTOMS, OPTIONAL_SCORES
 
 
 def _score_check(name: str) -> CheckConstraint:
@@ -51,22 +41,3 @@ class Checkin(TimestampMixin, db.Model):
     note: Mapped[str | None] = mapped_column(String(2000))
     # Random per write, so an ETag never repeats even if a day is deleted and re-created.
     version: Mapped[str] = mapped_column(String(32))
-
-    __mapper_args__ = {
-        "version_id_col": version,
-        "version_id_generator": lambda _current: new_id().replace("-", ""),
-    }
-
-    @property
-    def total(self) -> int:
-        """Sum of the four core scores (0-40)."""
-        return self.nausea + self.aches + self.anxiety + self.insomnia
-
-    @property
-    def etag(self) -> str:
-        """Strong entity tag of the current version."""
-        return f'"{self.version}"'
-
-    def content(self) -> dict:
-        """Return the patient-entered fields."""
-        return {name: getattr(self, name) for name in CONTENT_FIELDS}

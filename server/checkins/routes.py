@@ -1,9 +1,9 @@
-"""Check-in endpoints (patients only)."""
+"""Check-in endpoints and the patient's current status (patients only)."""
 
 from flask import request
 
-from server.accounts.models import Role
-from server.assessments import service as assessments_service
+from server.assessments.schemas import AssessmentSchema
+from server.auth.models import Role
 from server.auth.policy import require_role, signed_in_user
 from server.checkins import service
 from server.checkins.schemas import (
@@ -20,6 +20,9 @@ from server.common.openapi import BEARER, ETAG_HEADER, IF_MATCH_PARAMETER, ApiBl
 bp = ApiBlueprint(
     "checkins", __name__, url_prefix="/api/v1/checkins", description="Daily check-ins"
 )
+status_bp = ApiBlueprint(
+    "status", __name__, url_prefix="/api/v1/status", description="How I'm doing"
+)
 
 
 @bp.get("")
@@ -30,11 +33,7 @@ bp = ApiBlueprint(
 @problems(bp, 401, 403)
 def list_checkins(start=None, end=None, page=1, page_size=50):
     """List my check-ins in date order (default: the last 90 days)."""
-    patient = signed_in_user()
-    start, end = service.default_range(patient, start, end, service.DEFAULT_RANGE_DAYS)
-    return service.list_page(
-        patient_id=patient.id, start=start, end=end, page=page, page_size=page_size
-    )
+    return service.list_page(signed_in_user(), start, end, page, page_size)
 
 
 @bp.get("/<day:date>")
@@ -45,7 +44,7 @@ def list_checkins(start=None, end=None, page=1, page_size=50):
 def get_checkin(date):
     """Get my check-in for a day."""
     checkin = service.get_or_404(signed_in_user().id, parse_day(date))
-    return checkin, 200, {"ETag": checkin.etag}
+    return checkin, 200, {"ETag": service.etag_of(checkin)}
 
 
 @bp.put("/<day:date>")
@@ -59,13 +58,14 @@ def get_checkin(date):
 @problems(bp, 401, 403, 412, 413, 415)
 def put_checkin(data, date):
     """Create or replace my check-in for a day (safe to retry)."""
-    patient = signed_in_user()
-    checkin, created, judged = service.save_day(
-        patient=patient, day=parse_day(date), data=data, if_match=request.headers.get("If-Match")
+    saved = service.save_day(
+        patient=signed_in_user(),
+        day=parse_day(date),
+        data=data,
+        if_match=request.headers.get("If-Match"),
     )
-    body = checkin_fields(checkin)
-    body["assessment"] = assessments_service.present(patient, judged)
-    return body, 201 if created else 200, {"ETag": checkin.etag}
+    body = {**checkin_fields(saved.row), "assessment": saved.assessment}
+    return body, 201 if saved.created else 200, {"ETag": service.etag_of(saved.row)}
 
 
 @bp.delete("/<day:date>")
@@ -76,3 +76,13 @@ def put_checkin(data, date):
 def delete_checkin(date):
     """Delete my check-in for a day."""
     service.delete_day(patient=signed_in_user(), day=parse_day(date))
+
+
+@status_bp.get("")
+@require_role(Role.PATIENT)
+@status_bp.doc(security=BEARER)
+@status_bp.response(200, AssessmentSchema)
+@problems(status_bp, 401, 403)
+def get_status():
+    """Get the assessment of my latest check-in (level no_data before the first)."""
+    return service.status(signed_in_user())

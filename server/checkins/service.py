@@ -1,96 +1,283 @@
-"""Check-in use cases, always scoped to the patient they belong to."""
+"""Check-in use cases and every query of the check-ins table, scoped to one patient.
 
-import math
+Reads hand back plain rows (date, the scores, note, version, timestamps and `total`),
+not ORM objects: nothing here needs identity tracking, and rows are cheap.
+"""
+
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import Row, bindparam, delete, func, null, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
-from server.accounts.models import User
 from server.alerts import service as alerts_service
 from server.assessments import service as assessments_service
+from server.assessments.judgement import Assessment
+from server.auth.models import Principal, User
 from server.checkins.models import Checkin
-from server.common.dates import EARLIEST_CHECKIN_DATE, local_today
-from server.errors import NotFound, PreconditionFailed, ValidationFailed
+from server.common.dates import EARLIEST_CHECKIN_DATE, local_today, resolve_range
+from server.common.pagination import offset_of, page_of
+from server.db import begin_write, retry_on_conflict, utcnow
+from server.errors import NotFound, PreconditionFailed, Unauthorized, ValidationFailed
 from server.extensions import db
+from server.sharing import policy
+from server.vocabulary import CHECKIN_CONTENT
 
-DEFAULT_RANGE_DAYS = 90
+LIST_DEFAULT_DAYS = 90
+SIGNED_OUT = "This sign-in has ended. Sign in again."
+
+_table = Checkin.__table__
+_c = _table.c
+TOTAL = (_c.nausea + _c.aches + _c.anxiety + _c.insomnia).label("total")
+ROW = (
+    _c.date,
+    *(_c[name] for name in CHECKIN_CONTENT),
+    _c.version,
+    _c.created_at,
+    _c.updated_at,
+    TOTAL,
+)
+_PATIENT = _c.patient_id == bindparam("patient_id")
+
+# Hot statements are built once; each execution only binds its values.
+_DAY = select(*ROW).where(_PATIENT, _c.date == bindparam("day"))
+_NEWEST_UP_TO = (
+    select(*ROW)
+    .where(_PATIENT, _c.date <= bindparam("day"))
+    .order_by(_c.date.desc())
+    .limit(bindparam("limit"))
+)
+_NEWEST = select(*ROW).where(_PATIENT).order_by(_c.date.desc()).limit(bindparam("limit"))
+_IN_RANGE = (
+    select(*ROW)
+    .where(_PATIENT, _c.date.between(bindparam("start"), bindparam("end")))
+    .order_by(_c.date)
+)
+_COUNT_IN_RANGE = (
+    select(func.count())
+    .select_from(_table)
+    .where(_PATIENT, _c.date.between(bindparam("start"), bindparam("end")))
+)
+_PAGE = _IN_RANGE.limit(bindparam("limit")).offset(bindparam("offset"))
+_DATES_BEFORE = (
+    select(_c.date)
+    .where(_PATIENT, _c.date < bindparam("before"))
+    .order_by(_c.date.desc())
+    .limit(bindparam("limit"))
+)
+_CONDITIONAL_UPDATE = (
+    update(_table)
+    .where(
+        # Keys named like columns would be taken for SET values, hence "owner".
+        _c.patient_id == bindparam("owner"),
+        _c.date == bindparam("day"),
+        _c.version == bindparam("expected"),
+    )
+    .values(
+        {
+            # SET parameters may not share the columns' names.
+            **{name: bindparam(f"new_{name}") for name in CHECKIN_CONTENT},
+            "version": bindparam("new_version"),
+            "updated_at": bindparam("now"),
+        }
+    )
+    .returning(*ROW)
+)
+_DELETE_DAY = delete(_table).where(_PATIENT, _c.date == bindparam("day"))
 
 
-MAX_DAYS_AHEAD = 366
+def _build_upsert(dialect) -> object:
+    """Insert the day, or replace its content if it exists: one atomic statement."""
+    insert = dialect.insert(_table)
+    replaced = {name: insert.excluded[name] for name in (*CHECKIN_CONTENT, "version")}
+    return insert.on_conflict_do_update(
+        index_elements=[_c.patient_id, _c.date],
+        set_={**replaced, "updated_at": insert.excluded.updated_at},
+    ).returning(*ROW)
 
 
-def default_range(patient: User, start: date | None, end: date | None, days: int):
-    """Fill a missing end with the patient's today and a missing start with end - days + 1.
+_UPSERT = {"sqlite": _build_upsert(sqlite), "postgresql": _build_upsert(postgresql)}
 
-    Ranges stay between 2000-01-01 and a year after today, which also keeps date
-    arithmetic (comparison periods, rolling windows) far from date.min and date.max.
+
+def content_of(row) -> dict:
+    """The patient-entered fields of a stored day."""
+    return {name: getattr(row, name) for name in CHECKIN_CONTENT}
+
+
+def etag_of(row) -> str:
+    """Strong entity tag of a stored day's current version."""
+    return f'"{row.version}"'
+
+
+def _new_version() -> str:
+    """A random version, so an ETag never repeats even if a day is re-created."""
+    return uuid.uuid4().hex
+
+
+# --- Queries (the only ones of the check-ins table) ------------------------------------
+
+
+def get_day(patient_id: str, day: date) -> Row | None:
+    """A patient's check-in for a day, if any."""
+    return db.session.execute(_DAY, {"patient_id": patient_id, "day": day}).first()
+
+
+def newest(patient_id: str, limit: int, *, up_to: date | None = None) -> Sequence[Row]:
+    """The patient's newest check-ins (on or before `up_to`), newest first."""
+    params = {"patient_id": patient_id, "limit": limit}
+    if up_to is None:
+        return db.session.execute(_NEWEST, params).all()
+    return db.session.execute(_NEWEST_UP_TO, {**params, "day": up_to}).all()
+
+
+def in_range(patient_id: str, start: date, end: date) -> Sequence[Row]:
+    """A patient's check-ins between two days inclusive, in date order."""
+    params = {"patient_id": patient_id, "start": start, "end": end}
+    return db.session.execute(_IN_RANGE, params).all()
+
+
+def dates_before(patient_id: str, before: date, limit: int) -> list[date]:
+    """Up to `limit` logged dates before a day, newest first."""
+    params = {"patient_id": patient_id, "before": before, "limit": limit}
+    return list(db.session.scalars(_DATES_BEFORE, params))
+
+
+def newest_per_patient(patient_ids: Sequence[str], limit: int) -> dict[str, list[Row]]:
+    """Each patient's newest check-ins, newest first, in one statement for any number."""
+    if not patient_ids:
+        return {}
+    rank = (
+        func.row_number().over(partition_by=_c.patient_id, order_by=_c.date.desc()).label("rank")
+    )
+    ranked = select(_c.patient_id, *ROW, rank).where(_c.patient_id.in_(patient_ids)).subquery()
+    query = (
+        select(ranked).where(ranked.c.rank <= limit).order_by(ranked.c.patient_id, ranked.c.rank)
+    )
+    by_patient: dict[str, list[Row]] = {patient_id: [] for patient_id in patient_ids}
+    for row in db.session.execute(query):
+        by_patient[row.patient_id].append(row)
+    return by_patient
+
+
+def export_rows_query(patient_id: str, start: date, end: date, *, include_notes: bool):
+    """Rows of the days in range, in date order; without consent the note stays in the DB."""
+    note = _c.note if include_notes else null().label("note")
+    columns = [note if column.name == "note" else column for column in ROW]
+    return (
+        select(*columns)
+        .where(_c.patient_id == patient_id, _c.date.between(start, end))
+        .order_by(_c.date)
+    )
+
+
+def export_rows(patient_id: str, start: date, end: date, *, include_notes: bool) -> list[Row]:
+    """All rows of an export range at once (PDF, FHIR)."""
+    query = export_rows_query(patient_id, start, end, include_notes=include_notes)
+    return db.session.execute(query).all()
+
+
+def paged_export_rows(engine, query, page_rows: int) -> Iterator[Row]:
+    """Yield an export's rows a page at a time, each page in its own short transaction.
+
+    Keyset pages (date is unique per patient) keep memory flat, and a slow download
+    holds neither a pooled connection nor SQLite's lock between pages.
     """
-    end_given = end is not None
-    today = local_today(patient.timezone)
-    if start is not None and start < EARLIEST_CHECKIN_DATE:
-        raise ValidationFailed(
-            "The range starts too early.", errors={"from": ["Must be 2000-01-01 or later."]}
-        )
-    end = end or max(today, start or EARLIEST_CHECKIN_DATE)
-    if end > today + timedelta(days=MAX_DAYS_AHEAD):
-        raise ValidationFailed(
-            "The range ends too far in the future.",
-            errors={"to" if end_given else "from": ["Must be at most a year after today."]},
-        )
-    start = start or end - timedelta(days=days - 1)
-    return start, end
+    after = None
+    while True:
+        page_query = query if after is None else query.where(_c.date > after)
+        with engine.connect() as connection:
+            page = connection.execute(page_query.limit(page_rows)).all()
+        yield from page
+        if len(page) < page_rows:
+            return
+        after = page[-1].date
 
 
-def get_for_day(patient_id: str, day: date) -> Checkin | None:
-    """Return a patient's check-in for a day, if any."""
-    return db.session.scalar(
-        select(Checkin).where(Checkin.patient_id == patient_id, Checkin.date == day)
-    )
+# --- Use cases ---------------------------------------------------------------------------
 
 
-def get_or_404(patient_id: str, day: date) -> Checkin:
-    """Return a patient's check-in for a day or answer 404."""
-    checkin = get_for_day(patient_id, day)
-    if checkin is None:
-        raise NotFound("There is no check-in for this day.")
-    return checkin
-
-
-def list_in_range(patient_id: str, start: date, end: date) -> list[Checkin]:
-    """Return a patient's check-ins between two days inclusive, in date order."""
-    return list(
-        db.session.scalars(
-            select(Checkin)
-            .where(Checkin.patient_id == patient_id, Checkin.date.between(start, end))
-            .order_by(Checkin.date)
-        )
-    )
-
-
-def list_page(*, patient_id: str, start: date, end: date, page: int, page_size: int) -> dict:
-    """Return one page of a patient's check-ins in date order."""
-    in_range = (Checkin.patient_id == patient_id, Checkin.date.between(start, end))
-    total_items = db.session.scalar(select(func.count()).select_from(Checkin).where(*in_range))
-    items = db.session.scalars(
-        select(Checkin)
-        .where(*in_range)
-        .order_by(Checkin.date)
-        .limit(page_size)
-        .offset((page - 1) * page_size)
+def list_page(
+    patient: Principal, start: date | None, end: date | None, page: int, page_size: int
+) -> dict:
+    """One page of a patient's check-ins in date order (default: the last 90 days)."""
+    start, end = resolve_range(patient.timezone, start, end, default_days=LIST_DEFAULT_DAYS)
+    params = {"patient_id": patient.id, "start": start, "end": end}
+    total_items = db.session.scalar(_COUNT_IN_RANGE, params)
+    items = db.session.execute(
+        _PAGE, {**params, "limit": page_size, "offset": offset_of(page, page_size)}
     ).all()
     return {
-        "items": items,
+        **page_of(items, page=page, page_size=page_size, total_items=total_items),
         "start": start,
         "end": end,
-        "page": page,
-        "page_size": page_size,
-        "total_items": total_items,
-        "total_pages": math.ceil(total_items / page_size),
     }
 
 
-def _check_day_allowed(patient: User, day: date) -> None:
+def get_or_404(patient_id: str, day: date) -> Row:
+    """A patient's check-in for a day, or 404."""
+    row = get_day(patient_id, day)
+    if row is None:
+        raise NotFound("There is no check-in for this day.")
+    return row
+
+
+def _split_history(rows: Sequence[Row], day: date) -> tuple[Row | None, Sequence[Row]]:
+    """Separate the day itself from the earlier check-ins (rows are newest first)."""
+    if rows and rows[0].date == day:
+        return rows[0], rows[1:]
+    return None, rows
+
+
+def _judgement_rows(patient_id: str, day: date) -> Sequence[Row]:
+    """The day and the earlier check-ins its judgement needs, newest first."""
+    return newest(patient_id, assessments_service.history_needed() + 1, up_to=day)
+
+
+def _present(patient: Principal, judged: Assessment | None, shares=None) -> dict:
+    """An assessment with its resources; the shares are read only when resources need them."""
+    if judged is not None and shares is None and assessments_service.needs_resources(judged):
+        shares = policy.active_shares_of_patient(patient)
+    counselor_ids = policy.counselors_in(shares or ())
+    return assessments_service.present(patient, judged, counselor_ids=counselor_ids)
+
+
+def status(patient: Principal) -> dict:
+    """The assessment of the patient's latest check-in, or no_data."""
+    rows = newest(patient.id, assessments_service.history_needed() + 1)
+    judged = assessments_service.judge(rows[0], rows[1:]) if rows else None
+    return _present(patient, judged)
+
+
+@dataclass(frozen=True)
+class Recent:
+    """A patient's latest check-in, its judgement, and how many of the last days are logged."""
+
+    latest: Row | None
+    judged: Assessment | None
+    days_logged: int
+
+
+def recent_of(patients: Sequence[Principal], days: int) -> dict[str, Recent]:
+    """Each patient's recent picture, in one statement for any number of patients."""
+    needed = max(assessments_service.history_needed() + 1, days)
+    rows_by_patient = newest_per_patient([patient.id for patient in patients], needed)
+    recent = {}
+    for patient in patients:
+        rows = rows_by_patient[patient.id]
+        today = local_today(patient.timezone)
+        first = today - timedelta(days=days - 1)
+        recent[patient.id] = Recent(
+            latest=rows[0] if rows else None,
+            judged=assessments_service.judge(rows[0], rows[1:]) if rows else None,
+            days_logged=sum(1 for row in rows if first <= row.date <= today),
+        )
+    return recent
+
+
+def _check_day_allowed(patient: Principal, day: date) -> None:
     """Allow only days from 2000-01-01 up to the patient's today."""
     if day < EARLIEST_CHECKIN_DATE:
         raise ValidationFailed(
@@ -103,49 +290,113 @@ def _check_day_allowed(patient: User, day: date) -> None:
         )
 
 
-def _matches(if_match: str | None, checkin: Checkin | None) -> bool:
+def _matches(if_match: str | None, existing: Row | None) -> bool:
     """Evaluate an If-Match header with strong comparison (RFC 9110 13.1.1)."""
     if if_match is None:
         return True
-    if checkin is None:
+    if existing is None:
         return False
     tags = [tag.strip() for tag in if_match.split(",")]
-    return "*" in tags or checkin.etag in tags
+    return "*" in tags or etag_of(existing) in tags
 
 
-def save_day(*, patient: User, day: date, data: dict, if_match: str | None):
-    """Create or replace a day's check-in and judge it; returns (checkin, created, judged)."""
+def _stale(existing: Row | None) -> PreconditionFailed:
+    """The answer to a conditional PUT that lost to another write."""
+    return PreconditionFailed(
+        "The check-in changed since you last fetched it (If-Match does not match).",
+        headers={"ETag": etag_of(existing)} if existing else None,
+    )
+
+
+@dataclass(frozen=True)
+class SavedDay:
+    """A stored day, whether the PUT created it, and the day's assessment."""
+
+    row: Row
+    created: bool
+    assessment: dict
+
+
+def _write(patient: Principal, day: date, data: dict, if_match: str | None, existing):
+    """Store the day in one statement; returns (row, created)."""
+    now, version = utcnow(), _new_version()
+    if if_match is None:
+        # Unconditional: an atomic upsert, so a concurrent PUT of the same day is never
+        # mistaken for a stale If-Match; the last write wins, as the client asked.
+        upsert = _UPSERT[db.session.get_bind().dialect.name]
+        row = db.session.execute(
+            upsert,
+            {
+                **data,
+                "patient_id": patient.id,
+                "date": day,
+                "version": version,
+                "created_at": now,
+                "updated_at": now,
+            },
+        ).one()
+        return row, row.created_at == now
+    row = db.session.execute(
+        _CONDITIONAL_UPDATE,
+        {
+            **{f"new_{name}": value for name, value in data.items()},
+            "owner": patient.id,
+            "day": day,
+            "expected": existing.version,
+            "new_version": version,
+            "now": now,
+        },
+    ).first()
+    if row is None:
+        raise _stale(None)
+    return row, False
+
+
+@retry_on_conflict
+def save_day(*, patient: Principal, day: date, data: dict, if_match: str | None) -> SavedDay:
+    """Create or replace a day's check-in, judge it and alert counselors, in one commit."""
     _check_day_allowed(patient, day)
-    existing = get_for_day(patient.id, day)
-    if existing is not None and existing.content() == data:
+    begin_write(db.session)
+    existing, history = _split_history(_judgement_rows(patient.id, day), day)
+    if existing is not None and content_of(existing) == data:
         # A retried PUT whose first attempt already landed: nothing to change.
-        judged = assessments_service.judge(existing)
+        assessment = _present(patient, assessments_service.judge(existing, history))
         db.session.commit()
-        return existing, False, judged
+        return SavedDay(existing, False, assessment)
     if not _matches(if_match, existing):
-        raise PreconditionFailed(
-            "The check-in changed since you last fetched it (If-Match does not match).",
-            headers={"ETag": existing.etag} if existing else None,
-        )
-    checkin = existing or Checkin(patient_id=patient.id, date=day)
-    for field, value in data.items():
-        setattr(checkin, field, value)
-    db.session.add(checkin)
+        raise _stale(existing)
     try:
-        db.session.flush()
+        row, created = _write(patient, day, data, if_match, existing)
+        judged = assessments_service.judge(row, history)
+        # Every alarming day calls for resources, so one condition covers both reads.
+        needs_shares = assessments_service.needs_resources(judged)
+        shares = policy.active_shares_of_patient(patient) if needs_shares else ()
+        alerts_service.record_for_day(
+            patient_id=patient.id,
+            day=day,
+            judged=judged,
+            recipients=policy.alert_recipients(shares),
+            replaced=existing is not None,
+        )
+        assessment = _present(patient, judged, shares)
+        db.session.commit()
     except IntegrityError:
-        # Another device created the day at the same moment: replace it instead.
+        # The account was deleted while this PUT was on its way (the FK caught it).
         db.session.rollback()
-        return save_day(patient=patient, day=day, data=data, if_match=if_match)
-    judged = assessments_service.judge(checkin)
-    alerts_service.record_for_day(patient=patient, day=day, judged=judged)
-    db.session.commit()
-    return checkin, existing is None, judged
+        if db.session.get(User, patient.id) is None:
+            raise Unauthorized(SIGNED_OUT) from None
+        raise
+    return SavedDay(row, created, assessment)
 
 
-def delete_day(*, patient: User, day: date) -> None:
+def delete_day(*, patient: Principal, day: date) -> None:
     """Delete a day's check-in (and its unacknowledged alerts) or answer 404."""
-    checkin = get_or_404(patient.id, day)
-    db.session.delete(checkin)
-    alerts_service.record_for_day(patient=patient, day=day, judged=None)
+    begin_write(db.session)
+    deleted = db.session.execute(_DELETE_DAY, {"patient_id": patient.id, "day": day})
+    if deleted.rowcount == 0:
+        db.session.rollback()
+        raise NotFound("There is no check-in for this day.")
+    alerts_service.record_for_day(
+        patient_id=patient.id, day=day, judged=None, recipients=(), replaced=True
+    )
     db.session.commit()

@@ -1,6 +1,6 @@
 """Local-calendar helpers: a patient's day depends on their time zone."""
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from werkzeug.routing import BaseConverter
@@ -8,11 +8,55 @@ from werkzeug.routing import BaseConverter
 from server.errors import ValidationFailed
 
 EARLIEST_CHECKIN_DATE = date(2000, 1, 1)
+# Ranges may end at most this far after today (planning ahead, never far-future dates).
+MAX_DAYS_AHEAD = 366
 
 
 def local_today(timezone: str) -> date:
     """Return today's date in the given IANA time zone."""
     return datetime.now(ZoneInfo(timezone)).date()
+
+
+def iso_utc(moment: datetime) -> str:
+    """Format an aware datetime as ISO 8601 UTC with a ``Z`` suffix (seconds)."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError("datetime must be timezone-aware")
+    return moment.astimezone(UTC).isoformat(timespec="seconds").removesuffix("+00:00") + "Z"
+
+
+def resolve_range(
+    timezone: str,
+    start: date | None,
+    end: date | None,
+    *,
+    default_days: int,
+    max_days: int | None = None,
+    max_label: str | None = None,
+) -> tuple[date, date]:
+    """Fill a missing end with the person's today and a missing start with end - days + 1.
+
+    Ranges stay between 2000-01-01 and a year after today, which also keeps date
+    arithmetic (comparison periods, rolling windows) far from date.min and date.max.
+    """
+    end_given = end is not None
+    today = local_today(timezone)
+    if start is not None and start < EARLIEST_CHECKIN_DATE:
+        raise ValidationFailed(
+            "The range starts too early.", errors={"from": ["Must be 2000-01-01 or later."]}
+        )
+    end = end or max(today, start or EARLIEST_CHECKIN_DATE)
+    if end > today + timedelta(days=MAX_DAYS_AHEAD):
+        raise ValidationFailed(
+            "The range ends too far in the future.",
+            errors={"to" if end_given else "from": ["Must be at most a year after today."]},
+        )
+    start = start or end - timedelta(days=default_days - 1)
+    if max_days is not None and (end - start).days + 1 > max_days:
+        limit = f"{max_days} days" + (f" ({max_label})" if max_label else "")
+        raise ValidationFailed(
+            "The range is too long.", errors={"from": [f"The range may cover at most {limit}."]}
+        )
+    return start, end
 
 
 def parse_day(value: str, *, field: str = "date") -> date:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Iterator
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
+
+from server.common.dates import iso_utc
 
 SOURCE = "self-reported"
 
@@ -46,14 +48,6 @@ def neutralise_cell(value: str) -> str:
     if value.startswith(_FORMULA_TRIGGERS):
         return "'" + value
     return value
-
-
-def iso_utc(moment: datetime) -> str:
-    """Format an aware datetime as ISO 8601 UTC with a ``Z`` suffix (seconds)."""
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise ValueError("datetime must be timezone-aware")
-    text = moment.astimezone(UTC).isoformat(timespec="seconds")
-    return text.removesuffix("+00:00") + "Z"
 
 
 def _cell(value: Any) -> Any:

@@ -30,8 +30,10 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Iterable
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
+
+from server.common.dates import iso_utc
 
 DEFAULT_BASE_URL = "https://steady.example/fhir"
 QUESTIONNAIRE_VERSION = "1.0.0"
@@ -82,13 +84,6 @@ def _urls(base_url: str) -> dict[str, str]:
         "patient_sid": f"{base}/sid/steady-user",
         "export_sid": f"{base}/sid/steady-export",
     }
-
-
-def _iso(moment: datetime) -> str:
-    """Format an aware datetime as a FHIR instant in UTC (``Z``)."""
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise ValueError("datetimes must be timezone-aware")
-    return moment.astimezone(UTC).isoformat(timespec="seconds").removesuffix("+00:00") + "Z"
 
 
 def _security() -> list[dict[str, str]]:
@@ -246,7 +241,7 @@ def build_bundle(
     for checkin in in_range:
         day: date = checkin.date
         qr_uid, obs_uid = uid("QuestionnaireResponse", day), uid("Observation", day)
-        authored = _iso(checkin.updated_at)
+        authored = iso_utc(checkin.updated_at)
         entries.append(
             {
                 "fullUrl": f"urn:uuid:{qr_uid}",
@@ -307,6 +302,6 @@ def build_bundle(
             "value": f"steady-export-{patient_id}-{start.isoformat()}-{end.isoformat()}",
         },
         "type": "collection",
-        "timestamp": _iso(produced_at),
+        "timestamp": iso_utc(produced_at),
         "entry": entries,
     }

@@ -3,7 +3,7 @@
 from flask import Response, current_app, stream_with_context
 from flask_jwt_extended import get_jwt_identity
 
-from server.accounts.models import Role
+from server.auth.models import Role
 from server.auth.policy import require_role, signed_in_user
 from server.common.openapi import BEARER, ApiBlueprint, problems
 from server.exports import service

@@ -6,19 +6,15 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from flask import current_app
-from sqlalchemy import Engine, null, select
 
-from server.accounts.models import User
-from server.assessments import service as assessments_service
+from server.auth.models import Principal
 from server.checkins import service as checkins_service
-from server.checkins.models import Checkin
+from server.common.dates import resolve_range as resolve_dates
 from server.db import utcnow
-from server.errors import ValidationFailed
 from server.exports.csv_export import iter_csv
 from server.exports.fhir_bundle import build_bundle
 from server.exports.pdf_report import PdfReport, build_pdf
 from server.extensions import db
-from server.patients import service as patients_service
 from server.resources import service as resources_service
 from server.sharing import policy
 from server.trends import service as trends_service
@@ -49,23 +45,24 @@ class Export:
     filename: str
 
 
-def resolve_range(patient: User, start: date | None, end: date | None) -> tuple[date, date]:
+def resolve_range(patient: Principal, start: date | None, end: date | None):
     """Apply the default (last 30 days in the patient's zone) and the limits."""
-    start, end = checkins_service.default_range(patient, start, end, DEFAULT_RANGE_DAYS)
-    if (end - start).days + 1 > MAX_RANGE_DAYS:
-        raise ValidationFailed(
-            "The range is too long.",
-            errors={"from": [f"The range may cover at most {MAX_RANGE_DAYS} days (10 years)."]},
-        )
-    return start, end
+    return resolve_dates(
+        patient.timezone,
+        start,
+        end,
+        default_days=DEFAULT_RANGE_DAYS,
+        max_days=MAX_RANGE_DAYS,
+        max_label="10 years",
+    )
 
 
-def patient_export(patient: User, start: date | None, end: date | None, fmt: str) -> Export:
+def patient_export(patient: Principal, start: date | None, end: date | None, fmt: str) -> Export:
     """Export a patient's own log (notes included)."""
     start, end = resolve_range(patient, start, end)
     render = _prepare(patient, start, end, fmt, include_notes=True)
-    # Nothing was written, but ending the read transaction here releases SQLite's lock
-    # (every transaction takes it) before the slow rendering or a long download.
+    # Nothing was written; ending the read transaction here hands the connection back
+    # before the slow rendering or a long download.
     db.session.commit()
     return _export(render(), fmt, start, end)
 
@@ -77,7 +74,7 @@ PART2_NOTICE = (
 )
 
 
-def _disclosure(share, patient: User, counselor: User) -> tuple[str, ...]:
+def _disclosure(share, patient: Principal, counselor: Principal) -> tuple[str, ...]:
     """The Part 2 notice and a plain summary of the consent this export relies on."""
     notes = "including notes" if share.include_notes else "without notes"
     return (
@@ -89,10 +86,10 @@ def _disclosure(share, patient: User, counselor: User) -> tuple[str, ...]:
 
 
 def counselor_export(
-    *, counselor: User, patient_id: str, start: date | None, end: date | None, fmt: str
+    *, counselor: Principal, patient_id: str, start: date | None, end: date | None, fmt: str
 ) -> Export:
     """Export a sharing patient's log within the share; notes only if it includes them."""
-    with patients_service.disclosure(counselor, patient_id, "export", "export") as (
+    with policy.disclosure(counselor, patient_id, "export", "export") as (
         share,
         patient,
         detail,
@@ -120,7 +117,7 @@ def _export(body: bytes | Iterator[str], fmt: str, start: date, end: date) -> Ex
 
 
 def _prepare(
-    patient: User, start: date, end: date, fmt: str, *, include_notes: bool, disclosure=()
+    patient: Principal, start: date, end: date, fmt: str, *, include_notes: bool, disclosure=()
 ) -> Render:
     """Read what the format needs now; return a renderer that no longer needs the session."""
     produced_at = utcnow()
@@ -129,50 +126,6 @@ def _prepare(
     if fmt == "pdf":
         return _prepare_pdf(patient, start, end, produced_at, include_notes, disclosure)
     return _prepare_fhir(patient, start, end, produced_at, include_notes)
-
-
-def _row_query(patient_id: str, start: date, end: date, include_notes: bool):
-    """Plain rows (not ORM objects) of the check-ins in range, in date order."""
-    total = (Checkin.nausea + Checkin.aches + Checkin.anxiety + Checkin.insomnia).label("total")
-    # Without consent to notes, the note never even leaves the database.
-    note = Checkin.note if include_notes else null().label("note")
-    return (
-        select(
-            Checkin.date,
-            Checkin.nausea,
-            Checkin.aches,
-            Checkin.anxiety,
-            Checkin.insomnia,
-            Checkin.diarrhea,
-            Checkin.vomiting,
-            Checkin.cravings,
-            Checkin.sleep_hours,
-            Checkin.used_opioids,
-            Checkin.crisis,
-            note,
-            total,
-            Checkin.updated_at,
-        )
-        .where(Checkin.patient_id == patient_id, Checkin.date.between(start, end))
-        .order_by(Checkin.date)
-    )
-
-
-def _paged_rows(engine: Engine, query) -> Iterator:
-    """Yield rows a page at a time, each page in its own short transaction.
-
-    Keyset pages (date is unique per patient) keep memory flat, and a slow download
-    holds neither a pooled connection nor SQLite's lock between pages.
-    """
-    after = None
-    while True:
-        page_query = query if after is None else query.where(Checkin.date > after)
-        with engine.connect() as connection:
-            page = connection.execute(page_query.limit(CSV_PAGE_ROWS)).all()
-        yield from page
-        if len(page) < CSV_PAGE_ROWS:
-            return
-        after = page[-1].date
 
 
 def _batched(chunks: Iterable[str], size: int = CSV_CHUNK_CHARS) -> Iterator[str]:
@@ -190,14 +143,14 @@ def _batched(chunks: Iterable[str], size: int = CSV_CHUNK_CHARS) -> Iterator[str
 
 
 def _prepare_csv(
-    patient: User, start: date, end: date, produced_at: datetime, include_notes: bool
+    patient: Principal, start: date, end: date, produced_at: datetime, include_notes: bool
 ) -> Render:
     """Nothing is read up front: rows are paged while the response streams."""
-    query = _row_query(patient.id, start, end, include_notes)
+    query = checkins_service.export_rows_query(patient.id, start, end, include_notes=include_notes)
     engine = db.engine
 
     def render() -> Iterator[str]:
-        rows = _paged_rows(engine, query)
+        rows = checkins_service.paged_export_rows(engine, query, CSV_PAGE_ROWS)
         chunks = iter_csv(
             rows, start=start, end=end, produced_at=produced_at, include_notes=include_notes
         )
@@ -206,9 +159,9 @@ def _prepare_csv(
     return render
 
 
-def _assessment(patient: User) -> dict | None:
+def _assessment(patient: Principal) -> dict | None:
     """The latest assessment's level and reasons, or None before any check-in."""
-    status = assessments_service.status(patient)
+    status = checkins_service.status(patient)
     if status["level"] == "no_data":
         return None
     return {
@@ -239,7 +192,7 @@ def _chart(days: list[dict], end: date):
 
 
 def _prepare_pdf(
-    patient: User,
+    patient: Principal,
     start: date,
     end: date,
     produced_at: datetime,
@@ -258,7 +211,9 @@ def _prepare_pdf(
         "days_in_range": trends["days_in_range"],
         "summary": trends["summary"],
         "assessment": _assessment(patient),
-        "checkins": db.session.execute(_row_query(patient.id, start, end, include_notes)).all(),
+        "checkins": checkins_service.export_rows(
+            patient.id, start, end, include_notes=include_notes
+        ),
         "include_notes": include_notes,
         "resources": _resources(patient.region),
         "disclosure": disclosure,
@@ -271,10 +226,10 @@ def _prepare_pdf(
 
 
 def _prepare_fhir(
-    patient: User, start: date, end: date, produced_at: datetime, include_notes: bool
+    patient: Principal, start: date, end: date, produced_at: datetime, include_notes: bool
 ) -> Render:
     """Read the check-ins; build the Bundle later."""
-    rows = db.session.execute(_row_query(patient.id, start, end, include_notes)).all()
+    rows = checkins_service.export_rows(patient.id, start, end, include_notes=include_notes)
     patient_id, display_name = patient.id, patient.display_name
     base_url = current_app.config["FHIR_BASE_URL"]
 

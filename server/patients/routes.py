@@ -2,8 +2,8 @@
 
 from flask import Response
 
-from server.accounts.models import Role
 from server.assessments.schemas import AssessmentSchema
+from server.auth.models import Role
 from server.auth.policy import require_role, signed_in_user
 from server.checkins.schemas import CheckinListQuerySchema, CheckinPageSchema, DateRangeQuerySchema
 from server.common.openapi import BEARER, ApiBlueprint, problems

@@ -3,7 +3,7 @@
 from marshmallow import Schema, fields, validate
 
 from server.assessments.schemas import LEVELS, ReasonSchema
-from server.sharing.models import SCOPES
+from server.vocabulary import SCOPES
 
 
 class LatestAssessmentSchema(Schema):

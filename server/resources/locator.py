@@ -17,6 +17,7 @@ from http.client import HTTPException
 from typing import Any
 
 from server.common.cache import Cache
+from server.config import float_setting, int_setting, url_setting
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +33,9 @@ _READ_CHUNK_BYTES = 64 * 1024
 # Bump when the cached JSON shape changes, so old entries are ignored rather than misread.
 _CACHE_VERSION = "v1"
 _WHITESPACE_RE = re.compile(r"\s+")
+# Start-up limits on the configuration (locator_from_config).
+MAX_TIMEOUT_SECONDS = 30
+MAX_CACHE_SECONDS = 30 * 24 * 3600
 
 
 class LocatorError(Exception):
@@ -366,16 +370,25 @@ def deep_link(postal_code: str | None) -> str:
 def locator_from_config(
     config: Mapping[str, Any], cache: Cache | None
 ) -> FindTreatmentLocator | None:
-    """Build the configured locator, or None when no TREATMENT_LOCATOR_URL is set."""
-    base_url = config.get("TREATMENT_LOCATOR_URL")
-    if not base_url:
+    """Build the configured locator, or None when no TREATMENT_LOCATOR_URL is set.
+
+    Called once at start-up. Every locator setting is checked even when the URL is unset; a
+    bad one raises ConfigError naming its variable, so the endpoint itself never fails on it.
+    """
+    timeout = float_setting(
+        config,
+        "TREATMENT_LOCATOR_TIMEOUT_SECONDS",
+        default=3.0,
+        low=0,
+        high=MAX_TIMEOUT_SECONDS,
+        above_low=True,
+    )
+    ttl = int_setting(
+        config, "TREATMENT_LOCATOR_CACHE_SECONDS", default=86400, low=1, high=MAX_CACHE_SECONDS
+    )
+    base_url = url_setting(config, "TREATMENT_LOCATOR_URL", optional=True)
+    if base_url is None:
         return None
-    timeout = config.get("TREATMENT_LOCATOR_TIMEOUT_SECONDS")
-    ttl = config.get("TREATMENT_LOCATOR_CACHE_SECONDS")
-    # Values may arrive as environment strings; a bad one should fail at start-up, loudly.
     return FindTreatmentLocator(
-        str(base_url),
-        timeout_seconds=3.0 if timeout in (None, "") else float(timeout),
-        cache=cache,
-        cache_ttl_seconds=86400 if ttl in (None, "") else int(ttl),
+        base_url, timeout_seconds=timeout, cache=cache, cache_ttl_seconds=ttl
     )

@@ -2,7 +2,7 @@
 
 from flask_jwt_extended import current_user, get_current_user, verify_jwt_in_request
 
-from server.accounts.models import Role
+from server.auth.models import Role
 from server.auth.policy import require_role, signed_in_user
 from server.common.openapi import BEARER, ApiBlueprint, problems
 from server.resources import service
@@ -14,6 +14,7 @@ from server.resources.schemas import (
     TreatmentQuerySchema,
     TreatmentSchema,
 )
+from server.sharing import policy
 
 bp = ApiBlueprint(
     "resources", __name__, url_prefix="/api/v1/resources", description="Help resources"
@@ -40,7 +41,7 @@ def list_resources(region=None, kind=None):
     """List crisis, treatment and harm-reduction resources for a region."""
     region = _region(region)
     kinds = (kind,) if kind else None
-    counselor_ids = service.resource_viewers_ids(get_current_user())
+    counselor_ids = policy.resource_owner_ids(get_current_user())
     items = service.list_resources(region=region, kinds=kinds, counselor_ids=counselor_ids)
     return {"region": region, "items": items}
 

@@ -1,20 +1,22 @@
 """Resource use cases: the catalogue, what fits an assessment, and the treatment locator."""
 
+import dataclasses
 import logging
 import re
+from dataclasses import dataclass
+from datetime import date
 
 from flask import current_app
-from sqlalchemy import Connection, case, delete, insert, select, update
+from sqlalchemy import Connection, case, delete, func, insert, select, update
 
-from server.accounts.models import Role
+from server.auth.models import User
 from server.common.dates import local_today
 from server.db import utcnow
 from server.errors import NotFound
 from server.extensions import db
 from server.resources.catalogue import load_catalogue
-from server.resources.locator import LocatorError, deep_link, locator_from_config
+from server.resources.locator import LocatorError, deep_link
 from server.resources.models import Resource
-from server.sharing import policy as sharing_policy
 
 log = logging.getLogger(__name__)
 US_ZIP = re.compile(r"[0-9]{5}(-[0-9]{4})?")
@@ -68,31 +70,85 @@ def sync_catalogue(connection: Connection) -> None:
         connection.execute(delete(table).where(table.c.id.in_(stale)))
 
 
-def _kind_rank():
-    """SQL expression ordering kinds from most to least urgent."""
-    return case({kind: rank for rank, kind in enumerate(KIND_ORDER)}, value=Resource.kind)
+_resources, _owners = Resource.__table__, User.__table__
+_WITH_OWNERS = _resources.outerjoin(_owners, _owners.c.id == _resources.c.owner_id)
+# Rows change only through migrations, sync-resources and counselors' edits, each of which
+# moves the count or a newest update time: a one-row aggregate tells a cached copy is stale.
+_STAMP = select(
+    func.count(_resources.c.id), func.max(_resources.c.updated_at), func.max(_owners.c.updated_at)
+).select_from(_WITH_OWNERS)
+_ALL = (
+    select(*_resources.c, _owners.c.display_name.label("owner_name"))
+    .select_from(_WITH_OWNERS)
+    .order_by(
+        case({kind: rank for rank, kind in enumerate(KIND_ORDER)}, value=_resources.c.kind),
+        _resources.c.name,
+    )
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceView:
+    """A resource as shown to people (read-only, cached per process)."""
+
+    id: str
+    name: str
+    kind: str
+    region: str
+    phone: str | None
+    sms: str | None
+    url: str | None
+    hours: str | None
+    description: str
+    source_url: str | None
+    verified_on: date | None
+    owner_id: str | None
+    owner_name: str | None
+
+    @property
+    def provided_by(self) -> dict | None:
+        """The counselor who added this entry, or None for the shipped catalogue."""
+        if self.owner_id is None:
+            return None
+        return {"id": self.owner_id, "display_name": self.owner_name}
+
+
+class ResourceCache:
+    """Every resource row in memory, reloaded when the database's stamp moves."""
+
+    def __init__(self) -> None:
+        self._snapshot: tuple[tuple, tuple[ResourceView, ...]] | None = None
+
+    def rows(self) -> tuple[ResourceView, ...]:
+        """The current rows, after one cheap check that the copy is still valid."""
+        stamp = tuple(db.session.execute(_STAMP).one())
+        snapshot = self._snapshot
+        if snapshot is None or snapshot[0] != stamp:
+            names = [field.name for field in dataclasses.fields(ResourceView)]
+            rows = tuple(
+                ResourceView(**{name: row._mapping[name] for name in names})
+                for row in db.session.execute(_ALL)
+            )
+            snapshot = self._snapshot = (stamp, rows)
+        return snapshot[1]
+
+
+def _cache() -> ResourceCache:
+    """The resource cache of the current app (one per app: test apps never share one)."""
+    return current_app.extensions.setdefault("steady.resources", ResourceCache())
 
 
 def list_resources(
     *, region: str, kinds: tuple[str, ...] | None = None, counselor_ids: tuple[str, ...] = ()
-) -> list[Resource]:
+) -> list[ResourceView]:
     """List catalogue entries for a region, plus entries of the given counselors."""
-    owner_rule = Resource.owner_id.is_(None)
-    if counselor_ids:
-        owner_rule = owner_rule | Resource.owner_id.in_(counselor_ids)
-    query = select(Resource).where(owner_rule, Resource.region == region)
-    if kinds:
-        query = query.where(Resource.kind.in_(kinds))
-    return list(db.session.scalars(query.order_by(_kind_rank(), Resource.name)))
-
-
-def resource_viewers_ids(user) -> tuple[str, ...]:
-    """Whose own resources this person sees: their counselors', or a counselor's own."""
-    if user is None:
-        return ()
-    if user.role is Role.COUNSELOR:
-        return (user.id,)
-    return sharing_policy.counselors_of(user)
+    return [
+        row
+        for row in _cache().rows()
+        if row.region == region
+        and (row.owner_id is None or row.owner_id in counselor_ids)
+        and (not kinds or row.kind in kinds)
+    ]
 
 
 def add_own(*, counselor, data: dict) -> Resource:
@@ -133,7 +189,8 @@ def for_assessment(
 
 def find_treatment(*, region: str, postal_code: str | None, radius_miles: int) -> dict:
     """Search the configured locator; on any failure fall back to helplines and a link."""
-    locator = locator_from_config(current_app.config, _locator_cache())
+    # Built and validated once at start-up (server.register_settings), None when unset.
+    locator = current_app.extensions["steady.settings"].locator
     is_zip = bool(postal_code and US_ZIP.fullmatch(postal_code))
     if locator is not None and is_zip and region == "US":
         try:

@@ -8,7 +8,14 @@ from sqlalchemy.orm import Mapped, mapped_column
 from server.db import utcnow, uuid_fk, uuid_pk
 from server.extensions import db
 
-SCOPES = ("checkins", "trends", "status", "export")
+
+def share_status(revoked_at: datetime | None, expires_on: date, today: date) -> str:
+    """active, expired or revoked, judged at read time (no job expires rows)."""
+    if revoked_at is not None:
+        return "revoked"
+    if today > expires_on:
+        return "expired"
+    return "active"
 
 
 class Share(db.Model):
@@ -37,8 +44,4 @@ class Share(db.Model):
 
     def status_on(self, today: date) -> str:
         """active, expired or revoked, judged at read time (no job expires rows)."""
-        if self.revoked_at is not None:
-            return "revoked"
-        if today > self.expires_on:
-            return "expired"
-        return "active"
+        return share_status(self.revoked_at, self.expires_on, today)

@@ -3,72 +3,197 @@
 A patient sees only their own data (their own routes never take a patient id). A counselor
 sees a patient only through an active share, read from the database on every request, so
 revocation and expiry bite at once; and only within the share's scope. Anything else is a
-404, so a counselor cannot even learn whether someone exists.
+404, so a counselor cannot even learn whether someone exists. Every disclosure to a
+counselor is written to the patient's access log before the response leaves.
 """
 
-from datetime import timedelta
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import Row, bindparam, select
 
-from server.accounts.models import User
+from server.audit import service as audit
+from server.auth.models import Principal, Role, User
 from server.common.dates import local_today
-from server.db import today_utc
+from server.db import begin_write, today_utc
 from server.errors import NotFound
 from server.extensions import db
-from server.sharing.models import Share
+from server.sharing.models import Share, share_status
 
 NOT_VISIBLE = "No such patient is sharing this with you."
 
-
-def is_active(share: Share, patient: User) -> bool:
-    """A share is active until revoked or until its last day ends in the patient's zone."""
-    return share.status_on(local_today(patient.timezone)) == "active"
-
-
-def _candidate_shares():
-    """Unrevoked shares not long expired (exact expiry is checked per patient's zone)."""
-    # A day of slack covers every time zone; is_active() makes the exact call.
-    earliest = today_utc() - timedelta(days=1)
-    return (
-        select(Share, User)
-        .join(User, User.id == Share.patient_id)
-        .where(Share.revoked_at.is_(None), Share.expires_on >= earliest)
+_shares, _users = Share.__table__, User.__table__
+_SHARE_COLUMNS = (
+    _shares.c.id,
+    _shares.c.patient_id,
+    _shares.c.counselor_id,
+    _shares.c.purpose,
+    _shares.c.scope,
+    _shares.c.include_notes,
+    _shares.c.expires_on,
+    _shares.c.revoked_at,
+)
+_PATIENT_COLUMNS = (
+    _users.c.id,
+    _users.c.role,
+    _users.c.display_name,
+    _users.c.timezone,
+    _users.c.region,
+)
+_UNREVOKED = _shares.c.revoked_at.is_(None)
+# Shares of one patient still running on the patient's own calendar.
+_ACTIVE_OF_PATIENT = select(*_SHARE_COLUMNS).where(
+    _shares.c.patient_id == bindparam("patient_id"),
+    _UNREVOKED,
+    _shares.c.expires_on >= bindparam("today"),
+)
+# A counselor's candidate shares with their patients; a day of slack covers every time
+# zone and the exact expiry is judged per patient's zone.
+_CANDIDATES_OF_COUNSELOR = (
+    select(*_SHARE_COLUMNS, *_PATIENT_COLUMNS)
+    .join(_users, _users.c.id == _shares.c.patient_id)
+    .where(
+        _shares.c.counselor_id == bindparam("counselor_id"),
+        _UNREVOKED,
+        _shares.c.expires_on >= bindparam("earliest"),
     )
+)
+_CANDIDATE_FOR_PATIENT = _CANDIDATES_OF_COUNSELOR.where(
+    _shares.c.patient_id == bindparam("patient_id")
+)
 
 
-def active_shares_for_counselor(counselor: User) -> list[tuple[Share, User]]:
+@dataclass(frozen=True, slots=True)
+class ActiveShare:
+    """A running share as access decisions need it."""
+
+    id: str
+    patient_id: str
+    counselor_id: str
+    purpose: str
+    scope: tuple[str, ...]
+    include_notes: bool
+    expires_on: date
+    revoked_at: datetime | None
+
+
+def _share_of(row: Row) -> ActiveShare:
+    """Turn the share columns of a row into an ActiveShare."""
+    values = row[: len(_SHARE_COLUMNS)]
+    return ActiveShare(*values[:4], tuple(values[4]), *values[5:])
+
+
+def _patient_of(row: Row) -> Principal:
+    """Turn the patient columns of a row into a Principal."""
+    return Principal(*row[len(_SHARE_COLUMNS) :])
+
+
+def _is_active(share: ActiveShare, patient: Principal) -> bool:
+    """A share is active until revoked or until its last day ends in the patient's zone."""
+    today = local_today(patient.timezone)
+    return share_status(share.revoked_at, share.expires_on, today) == "active"
+
+
+def active_shares_of_patient(patient: Principal) -> list[ActiveShare]:
+    """The patient's active shares."""
+    params = {"patient_id": patient.id, "today": local_today(patient.timezone)}
+    return [_share_of(row) for row in db.session.execute(_ACTIVE_OF_PATIENT, params)]
+
+
+def active_shares_for_counselor(counselor: Principal) -> list[tuple[ActiveShare, Principal]]:
     """The counselor's active shares with their patients."""
-    rows = db.session.execute(_candidate_shares().where(Share.counselor_id == counselor.id))
-    return [(share, patient) for share, patient in rows if is_active(share, patient)]
-
-
-def active_shares_for_patient(patient: User, scope: str | None = None) -> list[Share]:
-    """The patient's active shares, optionally only those including a scope."""
-    rows = db.session.execute(_candidate_shares().where(Share.patient_id == patient.id))
-    return [
-        share
-        for share, owner in rows
-        if is_active(share, owner) and (scope is None or scope in share.scope)
+    params = {"counselor_id": counselor.id, "earliest": today_utc() - timedelta(days=1)}
+    pairs = [
+        (_share_of(row), _patient_of(row))
+        for row in db.session.execute(_CANDIDATES_OF_COUNSELOR, params)
     ]
+    return [(share, patient) for share, patient in pairs if _is_active(share, patient)]
 
 
-def counselors_of(patient: User) -> tuple[str, ...]:
-    """Ids of the counselors the patient actively shares with (their resources show)."""
-    return tuple({share.counselor_id for share in active_shares_for_patient(patient)})
+def counselors_in(shares: Iterable[ActiveShare]) -> tuple[str, ...]:
+    """Counselors of the given shares (their own resources show to the patient)."""
+    return tuple(sorted({share.counselor_id for share in shares}))
 
 
-def shared_patient(counselor: User, patient_id: str, scope: str) -> tuple[Share, User]:
+def alert_recipients(shares: Iterable[ActiveShare]) -> tuple[str, ...]:
+    """Counselors whose share includes the patient's status: they get alerts."""
+    return tuple(sorted({share.counselor_id for share in shares if "status" in share.scope}))
+
+
+def alert_patients_of(counselor: Principal) -> dict[str, Principal]:
+    """Patients whose alerts the counselor may see (their share includes status)."""
+    return {
+        patient.id: patient
+        for share, patient in active_shares_for_counselor(counselor)
+        if "status" in share.scope
+    }
+
+
+def shows_latest_checkin(share: ActiveShare) -> bool:
+    """The patient list shows the latest day and days logged with checkins or status."""
+    return "checkins" in share.scope or "status" in share.scope
+
+
+def shows_assessment(share: ActiveShare) -> bool:
+    """The patient list shows the latest judgement only with status."""
+    return "status" in share.scope
+
+
+def may_see_notes(share: ActiveShare) -> bool:
+    """Notes are shown only when the patient chose to include them."""
+    return share.include_notes
+
+
+def resource_owner_ids(viewer: Principal | None) -> tuple[str, ...]:
+    """Whose own resources a person sees: their counselors', or a counselor's own."""
+    if viewer is None:
+        return ()
+    if viewer.role is Role.COUNSELOR:
+        return (viewer.id,)
+    return counselors_in(active_shares_of_patient(viewer))
+
+
+def shared_patient(counselor: Principal, patient_id: str, scope: str):
     """Return the share and patient a counselor may read for a scope, or 404."""
-    for share, patient in db.session.execute(
-        _candidate_shares().where(
-            Share.counselor_id == counselor.id, Share.patient_id == patient_id
-        )
-    ):
-        if is_active(share, patient) and scope in share.scope:
+    params = {
+        "counselor_id": counselor.id,
+        "patient_id": patient_id,
+        "earliest": today_utc() - timedelta(days=1),
+    }
+    for row in db.session.execute(_CANDIDATE_FOR_PATIENT, params):
+        share, patient = _share_of(row), _patient_of(row)
+        if _is_active(share, patient) and scope in share.scope:
             return share, patient
     raise NotFound(NOT_VISIBLE)
 
 
-def may_see_notes(share: Share) -> bool:
-    """Notes are shown only when the patient chose to include them."""
-    return share.include_notes
+@contextmanager
+def disclosure(
+    counselor: Principal, patient_id: str, scope: str, action: str
+) -> Iterator[tuple[ActiveShare, Principal, dict]]:
+    """Check the share, let the caller read, then record the read and commit once.
+
+    Yields (share, patient, detail); the caller adds ranges or formats to `detail`. A read
+    that fails records nothing: only what was actually disclosed is in the log. The reads
+    take no write lock; the audit row is written in a short transaction of its own.
+    """
+    share, patient = shared_patient(counselor, patient_id, scope)
+    detail: dict = {}
+    yield share, patient, detail
+    begin_write(db.session)
+    audit.record(
+        actor=counselor, patient_id=patient.id, action=action, share_id=share.id, **detail
+    )
+    db.session.commit()
+
+
+def record_listing(counselor: Principal, shares: Sequence[ActiveShare]) -> None:
+    """Record that the counselor's patient list showed these patients, and commit."""
+    begin_write(db.session)
+    audit.record_many(
+        actor=counselor,
+        events=[(share.patient_id, "patient_listed", {"share_id": share.id}) for share in shares],
+    )
+    db.session.commit()

@@ -1,6 +1,6 @@
 """Share endpoints: patients grant and revoke; counselors see and may step back."""
 
-from server.accounts.models import Role
+from server.auth.models import Role
 from server.auth.policy import require_role, signed_in_user
 from server.common.openapi import BEARER, ApiBlueprint, problems
 from server.sharing import service

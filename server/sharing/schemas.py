@@ -3,7 +3,7 @@
 from marshmallow import Schema, fields, validate
 
 from server.common.fields import StrictBoolean, Text
-from server.sharing.models import SCOPES
+from server.vocabulary import SCOPES
 
 STATUSES = ["active", "expired", "revoked"]
 

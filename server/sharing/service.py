@@ -2,17 +2,20 @@
 
 from datetime import date, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import aliased
 
-from server.accounts.models import Role, User
+from server.accounts.signals import account_deleting
 from server.audit import service as audit
+from server.auth.models import Principal, Role, User
 from server.common.dates import local_today
-from server.db import utcnow
+from server.common.emails import normalise_email
+from server.db import begin_write, utcnow
 from server.errors import NotFound, ValidationFailed
 from server.extensions import db
 from server.sharing import policy
 from server.sharing.models import Share
+from server.vocabulary import SCOPES
 
 MAX_SHARE_DAYS = 365
 NO_COUNSELOR = "There is no counselor account with this email."
@@ -64,16 +67,17 @@ def create(
 ) -> dict:
     """Share the patient's log with a counselor, replacing any active share to them."""
     _check_expiry(patient, expires_on)
+    begin_write(db.session)
     counselor = db.session.scalar(
-        select(User).where(User.email == counselor_email.strip().lower())
+        select(User).where(User.email == normalise_email(counselor_email))
     )
     # One message for "no account" and "not a counselor", so accounts can't be probed.
     if counselor is None or counselor.role is not Role.COUNSELOR:
         raise ValidationFailed(NO_COUNSELOR, errors={"counselor_email": [NO_COUNSELOR]})
-    ordered_scope = sorted(set(scope), key=("checkins", "trends", "status", "export").index)
-    for old in policy.active_shares_for_patient(patient):
+    ordered_scope = sorted(set(scope), key=SCOPES.index)
+    for old in policy.active_shares_of_patient(patient):
         if old.counselor_id == counselor.id:
-            old.revoked_at, old.revoked_by = utcnow(), "replaced"
+            _close(old.id, "replaced")
             audit.record(
                 actor=patient,
                 patient_id=patient.id,
@@ -123,10 +127,23 @@ def list_for(user: User) -> list[dict]:
     return [present(share, patient, counselor) for share, patient, counselor in rows]
 
 
-def end_all_for_deleted_counselor(counselor: User) -> None:
+def _close(share_id: str, by: str) -> None:
+    """Mark a share revoked now, by whom (the row stays as history)."""
+    db.session.execute(
+        update(Share).where(Share.id == share_id).values(revoked_at=utcnow(), revoked_by=by)
+    )
+
+
+@account_deleting.connect
+def end_all_for_deleted_counselor(account: User) -> None:
     """Close a departing counselor's shares; the rows stay as the patients' history."""
+    if account.role is not Role.COUNSELOR:
+        return
+    counselor = Principal(
+        account.id, account.role, account.display_name, account.timezone, account.region
+    )
     for share, patient in policy.active_shares_for_counselor(counselor):
-        share.revoked_at, share.revoked_by = utcnow(), "counselor_deleted"
+        _close(share.id, "counselor_deleted")
         audit.record(
             actor=counselor,
             patient_id=patient.id,
@@ -138,6 +155,7 @@ def end_all_for_deleted_counselor(counselor: User) -> None:
 
 def end(*, user: User, share_id: str) -> None:
     """End a share: the patient revokes, or the counselor steps back. Repeats are harmless."""
+    begin_write(db.session)
     row = db.session.execute(_shares_of(user).where(Share.id == share_id)).first()
     if row is None:
         raise NotFound("There is no such share.")

@@ -13,7 +13,8 @@ from collections.abc import Container, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from server.assessments.judgement import CORE_SYMPTOMS, CheckinLike
+from server.assessments.judgement import CORE_SYMPTOMS, MAX_TOTAL, CheckinLike
+from server.config import float_setting
 
 ROLLING_WINDOW_DAYS = 7
 DAY_FIELDS: tuple[str, ...] = (
@@ -42,16 +43,31 @@ class TrendRules:
     direction_total_delta: float = 3.0
 
     CONFIG_PREFIX: ClassVar[str] = "TRENDS_"
+    # Largest allowed delta per field; every delta must be above zero.
+    MAX_DELTAS: ClassVar[Mapping[str, int]] = {
+        "direction_symptom_delta": 10,
+        "direction_total_delta": MAX_TOTAL,
+    }
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> TrendRules:
-        """Build rules from optional ``TRENDS_*`` keys; missing keys keep defaults."""
-        overrides = {
-            field.name: float(config[key])
+        """Build rules from optional ``TRENDS_*`` keys; missing keys keep defaults.
+
+        A value that is not a number above 0 and within ``MAX_DELTAS`` raises ``ConfigError``
+        naming its variable and the rule.
+        """
+        values = {
+            field.name: float_setting(
+                config,
+                cls.CONFIG_PREFIX + field.name.upper(),
+                default=field.default,
+                low=0,
+                high=cls.MAX_DELTAS[field.name],
+                above_low=True,
+            )
             for field in dataclasses.fields(cls)
-            if config.get(key := cls.CONFIG_PREFIX + field.name.upper()) is not None
         }
-        return cls(**overrides)
+        return cls(**values)
 
     def delta_for(self, metric: str) -> float:
         """Return the change threshold for a summary metric."""

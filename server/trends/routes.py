@@ -2,7 +2,7 @@
 
 from flask import Response
 
-from server.accounts.models import Role
+from server.auth.models import Role
 from server.auth.policy import require_role, signed_in_user
 from server.checkins.schemas import DateRangeQuerySchema
 from server.common.openapi import BEARER, ApiBlueprint, problems

@@ -3,13 +3,10 @@
 from datetime import date, timedelta
 
 from flask import current_app
-from sqlalchemy import select
 
-from server.accounts.models import User
+from server.auth.models import Principal
 from server.checkins import service as checkins_service
-from server.checkins.models import Checkin
-from server.errors import ValidationFailed
-from server.extensions import db
+from server.common.dates import resolve_range as resolve_dates
 from server.trends.calculations import (
     ROLLING_WINDOW_DAYS,
     TrendRules,
@@ -20,44 +17,62 @@ from server.trends.calculations import (
 DEFAULT_RANGE_DAYS = 30
 MAX_RANGE_DAYS = 366
 CHART_MEDIA_TYPES = {"png": "image/png", "svg": "image/svg+xml"}
+# Older dates are read in pages that double, so a long streak costs few statements.
+FIRST_STREAK_PAGE = 64
 
 
-def resolve_range(patient: User, start: date | None, end: date | None) -> tuple[date, date]:
+def resolve_range(patient: Principal, start: date | None, end: date | None):
     """Apply the default range (last 30 days) and the cap (366 days)."""
-    start, end = checkins_service.default_range(patient, start, end, DEFAULT_RANGE_DAYS)
-    if (end - start).days + 1 > MAX_RANGE_DAYS:
-        raise ValidationFailed(
-            "The range is too long.",
-            errors={"from": [f"The range may cover at most {MAX_RANGE_DAYS} days."]},
-        )
-    return start, end
-
-
-def current_streak(patient_id: str, end: date) -> int:
-    """Count consecutive logged days ending at `end` (or the day before it)."""
-    # The whole history, not just the range: a streak may have begun long before it.
-    logged = set(
-        db.session.scalars(
-            select(Checkin.date).where(Checkin.patient_id == patient_id, Checkin.date <= end)
-        )
+    return resolve_dates(
+        patient.timezone, start, end, default_days=DEFAULT_RANGE_DAYS, max_days=MAX_RANGE_DAYS
     )
-    return streak_ending(logged, end)
 
 
-def trends_for(patient: User, start: date, end: date) -> dict:
+def _first_day(logged: set[date], end: date, streak: int) -> date:
+    """The first day of a streak counted by streak_ending."""
+    last = end if end in logged else end - timedelta(days=1)
+    return last - timedelta(days=streak - 1)
+
+
+def current_streak(patient_id: str, end: date, logged: set[date], known_from: date) -> int:
+    """Consecutive logged days ending at `end`, given every logged day from `known_from` on.
+
+    Only while the streak reaches back to the edge of what is known are older dates read.
+    """
+    page = FIRST_STREAK_PAGE
+    while True:
+        streak = streak_ending(logged, end)
+        if streak == 0 or _first_day(logged, end, streak) > known_from:
+            return streak
+        older = checkins_service.dates_before(patient_id, known_from, page)
+        logged.update(older)
+        if len(older) < page:
+            known_from = date.min
+        else:
+            known_from = older[-1]
+        page *= 2
+
+
+def trends_for(patient: Principal, start: date, end: date) -> dict:
     """Per-day series and summary, including the period before for comparison."""
     length = (end - start).days + 1
     history_start = start - timedelta(days=length + ROLLING_WINDOW_DAYS - 1)
-    checkins = checkins_service.list_in_range(patient.id, history_start, end)
-    result = compute_trends(checkins, start, end, TrendRules.from_config(current_app.config))
+    checkins = checkins_service.in_range(patient.id, history_start, end)
+    result = compute_trends(checkins, start, end, trend_rules())
     result["start"], result["end"] = result.pop("from"), result.pop("to")
-    result["current_streak"] = current_streak(patient.id, end)
+    logged = {checkin.date for checkin in checkins}
+    result["current_streak"] = current_streak(patient.id, end, logged, history_start)
     return result
 
 
-def chart_for(patient: User, start: date, end: date, image_format: str) -> bytes:
+def chart_for(patient: Principal, start: date, end: date, image_format: str) -> bytes:
     """Render the symptom chart of a range."""
     from server.trends.chart import render_chart  # matplotlib loads only when needed
 
-    days = compute_trends(checkins_service.list_in_range(patient.id, start, end), start, end)
+    days = compute_trends(checkins_service.in_range(patient.id, start, end), start, end)
     return render_chart(days["days"], fmt=image_format)
+
+
+def trend_rules() -> TrendRules:
+    """The trend rules configured for this app (validated at start-up)."""
+    return current_app.extensions["steady.settings"].trend_rules

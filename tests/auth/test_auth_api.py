@@ -64,7 +64,7 @@ def test_register_rejects_bad_fields(client, overrides, field):
 def test_stored_password_is_argon2id(app, client):
     from sqlalchemy import select
 
-    from server.accounts.models import User
+    from server.auth.models import User
     from server.extensions import db
 
     register(client)

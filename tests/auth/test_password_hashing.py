@@ -3,7 +3,7 @@
 from argon2 import extract_parameters
 from sqlalchemy import select
 
-from server.accounts.models import User
+from server.auth.models import User
 from server.config import Config
 from server.extensions import db
 from tests.factories import PASSWORD

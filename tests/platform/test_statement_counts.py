@@ -1,0 +1,169 @@
+"""Statements per request, counted exactly on the real database (a regression fails CI)."""
+
+from contextlib import contextmanager
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import event
+
+from server.extensions import db
+from tests.factories import MODERATE_SCORES
+
+TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
+
+
+class StatementLog:
+    """Every SQL statement the app sent while recording, transaction control apart."""
+
+    def __init__(self):
+        self.all: list[str] = []
+
+    @property
+    def data(self) -> list[str]:
+        """Statements that read or write rows."""
+        return [
+            sql for sql in self.all if not sql.lstrip().upper().startswith(TRANSACTION_CONTROL)
+        ]
+
+    def count(self) -> int:
+        return len(self.data)
+
+
+@pytest.fixture
+def statements(app):
+    """Record the statements of the requests made inside `with statements() as log:`."""
+
+    @contextmanager
+    def recording():
+        log = StatementLog()
+
+        def on_execute(_conn, _cursor, statement, _params, _context, _executemany):
+            log.all.append(statement)
+
+        with app.app_context():
+            engine = db.engine
+        event.listen(engine, "before_cursor_execute", on_execute)
+        try:
+            yield log
+        finally:
+            event.remove(engine, "before_cursor_execute", on_execute)
+
+    return recording
+
+
+def _calm(**overrides):
+    return {**MODERATE_SCORES, **overrides}
+
+
+def _put(client, person, day, **body):
+    response = client.put(f"/api/v1/checkins/{day}", json=_calm(**body), headers=person.headers)
+    assert response.status_code in (200, 201), response.json
+    return response
+
+
+@pytest.fixture
+def patient_with_history(factory):
+    patient = factory.patient()
+    today = date.today()
+    factory.log(patient, today - timedelta(days=1), [dict(MODERATE_SCORES)] * 10)
+    return patient
+
+
+def test_put_of_a_new_calm_day(client, patient_with_history, statements):
+    with statements() as log:
+        response = _put(client, patient_with_history, date.today())
+    assert response.status_code == 201
+    assert response.json["assessment"]["level"] == "stable"
+    assert log.count() <= 6, log.data
+
+
+def test_put_replacing_a_calm_day(client, patient_with_history, statements):
+    yesterday = date.today() - timedelta(days=1)
+    with statements() as log:
+        response = _put(client, patient_with_history, yesterday, nausea=4)
+    assert response.status_code == 200
+    assert log.count() <= 6, log.data
+
+
+def test_put_of_an_alarming_day_with_a_counselor(
+    client, factory, patient_with_history, statements
+):
+    counselor = factory.counselor()
+    factory.share(patient_with_history, counselor)
+    with statements() as log:
+        response = _put(client, patient_with_history, date.today(), nausea=10, crisis=True)
+    assert response.json["assessment"]["level"] == "crisis"
+    assert response.json["assessment"]["resources"], "an alarming day lists resources"
+    assert log.count() <= 8, log.data
+    alerts = client.get("/api/v1/alerts", headers=counselor.headers).json["items"]
+    assert [alert["level"] for alert in alerts] == ["crisis"]
+
+
+def test_put_computes_the_response_before_its_one_commit(
+    client, factory, patient_with_history, statements
+):
+    counselor = factory.counselor()
+    factory.share(patient_with_history, counselor)
+    with statements() as log:
+        _put(client, patient_with_history, date.today(), nausea=10)
+    commits = [n for n, sql in enumerate(log.all) if sql.strip().upper() == "COMMIT"]
+    # A failure after COMMIT must never report an error for a write that landed: nothing
+    # is read after it. (SQLite commits through the driver, PostgreSQL too: no COMMIT text.)
+    if commits:
+        assert commits[-1] == len(log.all) - 1, log.all
+
+
+def test_get_one_day(client, patient_with_history, statements):
+    yesterday = date.today() - timedelta(days=1)
+    with statements() as log:
+        response = client.get(
+            f"/api/v1/checkins/{yesterday}", headers=patient_with_history.headers
+        )
+    assert response.status_code == 200
+    assert log.count() <= 3, log.data
+
+
+def test_trends_of_ninety_days(client, factory, statements):
+    patient = factory.patient()
+    today = date.today()
+    factory.log(patient, today, [dict(MODERATE_SCORES)] * 90)
+    start = today - timedelta(days=89)
+    with statements() as log:
+        response = client.get(f"/api/v1/trends?from={start}&to={today}", headers=patient.headers)
+    assert response.json["current_streak"] == 90
+    assert log.count() <= 4, log.data
+
+
+def test_a_streak_longer_than_the_range_still_counts_every_day(client, factory, statements):
+    patient = factory.patient()
+    today = date.today()
+    factory.log(patient, today, [dict(MODERATE_SCORES)] * 200)
+    with statements() as log:
+        response = client.get(f"/api/v1/trends?from={today}&to={today}", headers=patient.headers)
+    assert response.json["current_streak"] == 200
+    # Range, then older dates in doubling pages (64, 128) until the first gap.
+    assert log.count() <= 5, log.data
+
+
+def _caseload(factory, size: int):
+    counselor = factory.counselor()
+    today = date.today()
+    for _ in range(size):
+        patient = factory.patient()
+        factory.share(patient, counselor)
+        factory.log(patient, today, [dict(MODERATE_SCORES), _calm(nausea=9)])
+    return counselor
+
+
+@pytest.mark.parametrize("path", ["/api/v1/patients", "/api/v1/alerts"])
+def test_counselor_lists_cost_the_same_for_any_caseload(client, factory, statements, path):
+    counts = []
+    for size in (1, 6):
+        counselor = _caseload(factory, size)
+        with statements() as log:
+            response = client.get(path, headers=counselor.headers)
+        assert response.status_code == 200
+        assert len(response.json["items"]) == size
+        counts.append(log.count())
+    assert counts[0] == counts[1], counts
+    assert counts[1] <= 4
