@@ -1,5 +1,6 @@
 """Concurrent writers on the SQLite file never see 'database is locked'."""
 
+import sqlite3
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 
@@ -7,6 +8,7 @@ import pytest
 from sqlalchemy import text
 
 from server.extensions import db
+from tests.factories import Factory
 
 THREADS = 8
 WRITES_PER_THREAD = 15
@@ -51,3 +53,32 @@ def test_sqlite_pragmas_are_in_effect(app):
             assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
             assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
             assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
+
+
+def test_reads_never_wait_for_a_writer(app_factory):
+    """A GET answers while another process holds SQLite's write lock; a PUT waits its turn."""
+    app = app_factory(SQLITE_BUSY_TIMEOUT_MS=300)
+    with app.app_context():
+        if db.engine.dialect.name != "sqlite":
+            pytest.skip("SQLite's database-wide write lock")
+        path = db.engine.url.database
+    factory = Factory(app, app.test_client())
+    patient = factory.patient()
+    day = date.today().isoformat()
+    factory.checkin(patient, date.today())
+    client = app.test_client()
+
+    writer = sqlite3.connect(path, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")
+    try:
+        for path_ in (f"/api/v1/checkins/{day}", "/api/v1/trends", "/api/v1/status"):
+            assert client.get(path_, headers=patient.headers).status_code == 200, path_
+        body = {"nausea": 1, "aches": 1, "anxiety": 1, "insomnia": 1}
+        blocked = client.put(f"/api/v1/checkins/{day}", json=body, headers=patient.headers)
+        assert blocked.status_code == 503  # waited busy_timeout, then a clean retry-later
+        assert blocked.headers["Retry-After"]
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    after = client.put(f"/api/v1/checkins/{day}", json=body, headers=patient.headers)
+    assert after.status_code == 200

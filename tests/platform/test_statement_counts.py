@@ -40,13 +40,19 @@ def statements(app):
         def on_execute(_conn, _cursor, statement, _params, _context, _executemany):
             log.all.append(statement)
 
+        def on_commit(_conn):
+            # Drivers commit without a statement; record the moment in the same sequence.
+            log.all.append("COMMIT")
+
         with app.app_context():
             engine = db.engine
         event.listen(engine, "before_cursor_execute", on_execute)
+        event.listen(engine, "commit", on_commit)
         try:
             yield log
         finally:
             event.remove(engine, "before_cursor_execute", on_execute)
+            event.remove(engine, "commit", on_commit)
 
     return recording
 
@@ -106,11 +112,11 @@ def test_put_computes_the_response_before_its_one_commit(
     factory.share(patient_with_history, counselor)
     with statements() as log:
         _put(client, patient_with_history, date.today(), nausea=10)
-    commits = [n for n, sql in enumerate(log.all) if sql.strip().upper() == "COMMIT"]
     # A failure after COMMIT must never report an error for a write that landed: nothing
-    # is read after it. (SQLite commits through the driver, PostgreSQL too: no COMMIT text.)
-    if commits:
-        assert commits[-1] == len(log.all) - 1, log.all
+    # is read after it, and the write itself is committed exactly once.
+    assert log.all[-1] == "COMMIT", log.all
+    writes_after_auth = log.all[log.all.index(log.data[1]) :]
+    assert writes_after_auth.count("COMMIT") == 1, log.all
 
 
 def test_get_one_day(client, patient_with_history, statements):
