@@ -19,10 +19,11 @@ run: $(BIN)/.installed
 	$(BIN)/flask --app wsgi db upgrade
 	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) wsgi:app
 
-## Set up, lint and run the whole test suite (SQLite; DATABASE_URL/REDIS_URL switch backends)
+## Set up, lint (ruff, import-linter contracts) and run the whole test suite (SQLite; DATABASE_URL/REDIS_URL switch backends)
 test: $(BIN)/.installed
 	$(BIN)/ruff check server tests bench
 	$(BIN)/ruff format --check server tests bench
+	$(BIN)/lint-imports
 	$(BIN)/pytest -q
 
 ## Regenerate openapi.yaml from the code

@@ -4,6 +4,7 @@ from marshmallow import Schema, fields, validate
 
 from server.assessments.schemas import ReasonSchema
 from server.sharing.schemas import PersonSchema
+from server.vocabulary import LEVELS
 
 
 class AlertSchema(Schema):
@@ -13,7 +14,7 @@ class AlertSchema(Schema):
     patient = fields.Nested(PersonSchema, required=True)
     checkin_date = fields.Date(required=True)
     level = fields.String(
-        required=True, validate=validate.OneOf(["crisis", "severe", "worsening", "stable"])
+        required=True, validate=validate.OneOf([level for level in LEVELS if level != "improving"])
     )
     reasons = fields.List(fields.Nested(ReasonSchema), required=True)
     created_at = fields.AwareDateTime(required=True)

@@ -15,13 +15,11 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
 
 from server.config import env_variable, float_setting, int_setting, refused
+from server.vocabulary import CORE_SYMPTOMS, LEVELS, MAX_TOTAL
 
 # Most urgent first. "stable" ranks above "improving" only so that the order
 # is total; the rules never produce both for the same day.
-LEVELS: tuple[str, ...] = ("crisis", "severe", "worsening", "stable", "improving")
 
-CORE_SYMPTOMS: tuple[str, ...] = ("nausea", "aches", "anxiety", "insomnia")
-MAX_TOTAL = 40
 
 # Averages are floats; a tiny tolerance keeps "exactly at the threshold"
 # firing even when the mean is something like 17.333... + 5.

@@ -3,8 +3,10 @@
 from marshmallow import Schema, fields, validate
 
 from server.resources.schemas import ResourceSchema
+from server.vocabulary import LEVELS as DAY_LEVELS
+from server.vocabulary import NO_DATA
 
-LEVELS = ["crisis", "severe", "worsening", "stable", "improving", "no_data"]
+LEVELS = [*DAY_LEVELS, NO_DATA]
 
 
 class ReasonSchema(Schema):

@@ -4,8 +4,6 @@ from flask import current_app, request
 from flask_jwt_extended import current_user, get_jwt, jwt_required
 from flask_limiter.util import get_remote_address
 
-from server.accounts import service as accounts_service
-from server.accounts.schemas import RegisterSchema, UserSchema
 from server.auth import service
 from server.auth.models import Role
 from server.auth.policy import require_role, session_id
@@ -22,16 +20,6 @@ def _account_key() -> str:
     body = request.get_json(silent=True)
     email = body.get("email") if isinstance(body, dict) else None
     return f"account:{normalise_email(str(email))}" if email else get_remote_address()
-
-
-@bp.post("/register")
-@limiter.limit(lambda: current_app.config["REGISTER_LIMIT_PER_IP"])
-@bp.arguments(RegisterSchema)
-@bp.response(201, UserSchema)
-@problems(bp, 409, 413, 415, 429)
-def register(data):
-    """Create a patient or counselor account."""
-    return accounts_service.register(**data)
 
 
 @bp.post("/login")

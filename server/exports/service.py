@@ -76,7 +76,7 @@ PART2_NOTICE = (
 
 def _disclosure(share, patient: Principal, counselor: Principal) -> tuple[str, ...]:
     """The Part 2 notice and a plain summary of the consent this export relies on."""
-    notes = "including notes" if share.include_notes else "without notes"
+    notes = "including notes" if policy.may_see_notes(share) else "without notes"
     return (
         PART2_NOTICE,
         f"Disclosed to {counselor.display_name} with {patient.display_name}'s consent "

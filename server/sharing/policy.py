@@ -90,7 +90,7 @@ def _patient_of(row: Row) -> Principal:
     return Principal(*row[len(_SHARE_COLUMNS) :])
 
 
-def _is_active(share: ActiveShare, patient: Principal) -> bool:
+def is_active(share: ActiveShare, patient: Principal) -> bool:
     """A share is active until revoked or until its last day ends in the patient's zone."""
     today = local_today(patient.timezone)
     return share_status(share.revoked_at, share.expires_on, today) == "active"
@@ -109,7 +109,7 @@ def active_shares_for_counselor(counselor: Principal) -> list[tuple[ActiveShare,
         (_share_of(row), _patient_of(row))
         for row in db.session.execute(_CANDIDATES_OF_COUNSELOR, params)
     ]
-    return [(share, patient) for share, patient in pairs if _is_active(share, patient)]
+    return [(share, patient) for share, patient in pairs if is_active(share, patient)]
 
 
 def counselors_in(shares: Iterable[ActiveShare]) -> tuple[str, ...]:
@@ -164,7 +164,7 @@ def shared_patient(counselor: Principal, patient_id: str, scope: str):
     }
     for row in db.session.execute(_CANDIDATE_FOR_PATIENT, params):
         share, patient = _share_of(row), _patient_of(row)
-        if _is_active(share, patient) and scope in share.scope:
+        if is_active(share, patient) and scope in share.scope:
             return share, patient
     raise NotFound(NOT_VISIBLE)
 

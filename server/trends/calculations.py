@@ -13,23 +13,12 @@ from collections.abc import Container, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from server.assessments.judgement import CORE_SYMPTOMS, MAX_TOTAL, CheckinLike
+from server.assessments.judgement import CheckinLike
 from server.config import float_setting
+from server.vocabulary import CORE_SYMPTOMS, MAX_TOTAL, OPTIONAL_EXTRAS
 
 ROLLING_WINDOW_DAYS = 7
-DAY_FIELDS: tuple[str, ...] = (
-    "nausea",
-    "aches",
-    "anxiety",
-    "insomnia",
-    "diarrhea",
-    "vomiting",
-    "cravings",
-    "sleep_hours",
-    "used_opioids",
-    "crisis",
-    "total",
-)
+DAY_FIELDS: tuple[str, ...] = (*CORE_SYMPTOMS, *OPTIONAL_EXTRAS, "total")
 SUMMARY_METRICS: tuple[str, ...] = (*CORE_SYMPTOMS, "total")
 
 _ONE_DAY = dt.timedelta(days=1)

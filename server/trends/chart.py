@@ -8,9 +8,11 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-SYMPTOMS: tuple[str, ...] = ("nausea", "aches", "anxiety", "insomnia")
-SYMPTOM_MAX = 10
-TOTAL_MAX = 40
+from server.vocabulary import CORE_SYMPTOMS, MAX_TOTAL, SCORE_MAX
+
+SYMPTOMS = CORE_SYMPTOMS
+SYMPTOM_MAX = SCORE_MAX
+TOTAL_MAX = MAX_TOTAL
 FORMATS: tuple[str, ...] = ("png", "svg")
 EMPTY_MESSAGE = "No check-ins in this range"
 
