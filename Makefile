@@ -35,5 +35,5 @@ migrate: $(BIN)/.installed
 	$(BIN)/flask --app wsgi db migrate -m "$(m)"
 
 bench: $(BIN)/.installed
-	$(BIN)/python -m bench.bench_trends
+	$(BIN)/python -m bench.bench_request_path
 	$(BIN)/python -m bench.bench_exports

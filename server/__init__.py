@@ -16,6 +16,7 @@ from flask import Flask, g, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from server.common.cache import cache_from_url
+from server.common.json import FastJSONProvider
 from server.config import (
     Config,
     ConfigError,
@@ -41,9 +42,15 @@ JSON_BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 log = logging.getLogger("server.requests")
 
 
+class SteadyFlask(Flask):
+    """Flask with a faster JSON encoder for responses."""
+
+    json_provider_class = FastJSONProvider
+
+
 def create_app(config: Config | dict | None = None) -> Flask:
     """Build the app; `config` is a Config instance or a mapping of overrides."""
-    app = Flask(__name__, instance_relative_config=True, static_folder=None)
+    app = SteadyFlask(__name__, instance_relative_config=True, static_folder=None)
     os.makedirs(app.instance_path, exist_ok=True)
     settings = config if isinstance(config, Config) else config_from_env()
     settings.prepare(app.instance_path)
@@ -185,7 +192,11 @@ def register_extensions(app: Flask) -> None:
     db.init_app(app)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
-            configure_sqlite(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
+            configure_sqlite(
+                db.engine,
+                app.config["SQLITE_BUSY_TIMEOUT_MS"],
+                strict_writes=bool(app.config.get("SQLITE_STRICT_WRITES")),
+            )
     migrate.init_app(app, db)
     jwt.init_app(app)
     register_jwt_callbacks(app)

@@ -148,6 +148,8 @@ class TestConfig(Config):
 
     ENV_NAME = "test"
     TESTING = True
+    # Any request that writes on SQLite without begin_write() fails loudly in tests.
+    SQLITE_STRICT_WRITES = True
     SECRET_KEY = JWT_SECRET_KEY = "test-secret-" + "x" * 40
     SQLALCHEMY_DATABASE_URI = "sqlite:///test.db"
     # Fast hashing keeps the suite quick; production parameters are tested separately.

@@ -2,16 +2,22 @@
 
 import functools
 import logging
+import sqlite3
+import time
 import uuid
 from datetime import UTC, date, datetime
 
+from flask import has_request_context
 from sqlalchemy import DateTime, MetaData, String, TypeDecorator, Uuid, event
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry, scoped_session
 
 log = logging.getLogger(__name__)
-# Execution option marking a connection whose transaction will write (SQLite: BEGIN IMMEDIATE).
+# Execution option asking for a writing transaction (SQLite: BEGIN IMMEDIATE), and the
+# connection-info key saying the current transaction holds the write lock.
 WRITE_OPTION = "steady_write"
+WRITING = "steady_writing"
+LOCK_TIMEOUT = "steady_lock_timeout_ms"
 # PostgreSQL serialization failure and deadlock: the whole use case may simply run again.
 RETRYABLE_SQLSTATES = {"40001", "40P01"}
 WRITE_ATTEMPTS = 3
@@ -97,11 +103,35 @@ class TimestampMixin:
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
-def configure_sqlite(engine, busy_timeout_ms: int) -> None:
+WRITE_VERBS = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+# Waiting for SQLite's write lock: short pauses first (a write transaction here lasts about
+# a millisecond), growing to at most LONGEST_PAUSE.
+FIRST_PAUSE_SECONDS = 0.00005
+LONGEST_PAUSE_SECONDS = 0.002
+
+
+def _take_write_lock(dbapi_connection, timeout_ms: int) -> bool:
+    """BEGIN IMMEDIATE, retried with short pauses until the lock is ours or time is up."""
+    deadline = time.monotonic() + timeout_ms / 1000
+    pause = FIRST_PAUSE_SECONDS
+    while True:
+        try:
+            dbapi_connection.execute("BEGIN IMMEDIATE")
+            return True
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) and "busy" not in str(error):
+                raise
+        if time.monotonic() + pause > deadline:
+            return False
+        time.sleep(pause)
+        pause = min(pause * 2, LONGEST_PAUSE_SECONDS)
+
+
+def configure_sqlite(engine, busy_timeout_ms: int, *, strict_writes: bool = False) -> None:
     """Make SQLite safe for concurrent requests: WAL, FKs, lock-free reads, queueing writers."""
 
     @event.listens_for(engine, "connect")
-    def on_connect(dbapi_connection, _record):
+    def on_connect(dbapi_connection, record):
         # Take transaction control from pysqlite so we can choose the BEGIN ourselves.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
@@ -109,15 +139,50 @@ def configure_sqlite(engine, busy_timeout_ms: int) -> None:
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = NORMAL")
+        # From here on we wait for the write lock ourselves (see on_begin): SQLite's own
+        # busy handler sleeps 1, 2, 5, 10 ms... and wakes long after the lock is free.
+        # WAL readers never wait for writers, so nothing else needs the handler.
+        cursor.execute("PRAGMA busy_timeout = 0")
         cursor.close()
+        record.info[LOCK_TIMEOUT] = busy_timeout_ms
 
     @event.listens_for(engine, "begin")
     def on_begin(connection):
         # Reads run in a deferred transaction: a WAL snapshot that takes no lock. A writing
         # use case asks for IMMEDIATE up front (begin_write): upgrading a deferred
         # transaction fails at once with "database is locked" instead of queueing.
-        writes = connection.get_execution_options().get(WRITE_OPTION)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
+        if connection.get_execution_options().get(WRITE_OPTION):
+            _lock_for_writing(connection)
+        else:
+            connection.exec_driver_sql("BEGIN")
+
+    @event.listens_for(engine, "commit")
+    @event.listens_for(engine, "rollback")
+    def on_end(connection):
+        connection.info.pop(WRITING, None)
+
+    @event.listens_for(engine, "checkin")
+    def on_checkin(_dbapi_connection, record):
+        record.info.pop(WRITING, None)
+
+    if strict_writes:
+
+        @event.listens_for(engine, "before_cursor_execute")
+        def refuse_unlocked_writes(connection, _cursor, statement, *_args):
+            # Tests run with this on: a request that writes without begin_write() would
+            # fail with "database is locked" under load, so it fails every time instead.
+            if not has_request_context() or connection.info.get(WRITING):
+                return
+            if statement.lstrip()[:7].upper().startswith(WRITE_VERBS):
+                raise RuntimeError("a request wrote without begin_write()")
+
+
+def _lock_for_writing(connection) -> None:
+    """Begin an IMMEDIATE transaction on the connection, waiting for the lock if need be."""
+    timeout_ms = connection.info[LOCK_TIMEOUT]
+    if not _take_write_lock(connection.connection.driver_connection, timeout_ms):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")  # one last try; fails as a 503
+    connection.info[WRITING] = True
 
 
 def begin_write(session: scoped_session) -> None:
@@ -128,11 +193,16 @@ def begin_write(session: scoped_session) -> None:
     """
     if session.get_bind().dialect.name != "sqlite":
         return  # PostgreSQL locks rows, not the database: one transaction serves.
-    if session().in_transaction():
-        if session.connection().get_execution_options().get(WRITE_OPTION):
-            return
-        session.commit()  # a read-only transaction: ending it writes nothing
-    session.connection(execution_options={WRITE_OPTION: True})
+    if not session().in_transaction():
+        session.connection(execution_options={WRITE_OPTION: True})
+        return
+    connection = session.connection()
+    if connection.info.get(WRITING):
+        return
+    # End the read snapshot (it wrote nothing) and take the lock on the same connection;
+    # the session's transaction simply carries on in the new one.
+    connection.connection.driver_connection.execute("COMMIT")
+    _lock_for_writing(connection)
 
 
 def _is_retryable(error: DBAPIError) -> bool:

@@ -25,9 +25,11 @@ def register(
     normalised_email = normalise_email(email)
     if db.session.scalar(select(User.id).where(User.email == normalised_email)):
         raise Conflict(EMAIL_TAKEN)
+    password_hash = hash_password(password)  # slow on purpose: before taking the write lock
+    begin_write(db.session)
     user = User(
         email=normalised_email,
-        password_hash=hash_password(password),
+        password_hash=password_hash,
         role=Role(role),
         display_name=display_name.strip() or display_name,
         timezone=timezone,
@@ -63,13 +65,17 @@ def me(principal: Principal) -> User:
 
 def update_me(*, principal: Principal, session_id: str, changes: dict) -> User:
     """Apply settings changes; a password change ends the user's other sessions."""
-    begin_write(db.session)
     user = me(principal)
     new_password = changes.pop("new_password", None)
     current_password = changes.pop("current_password", None)
+    new_hash = None
     if new_password is not None:
         _require_password(user, current_password, "current_password")
-        user.password_hash = hash_password(new_password)
+        new_hash = hash_password(new_password)
+    # argon2 ran without any lock held; the write lock covers only the change itself.
+    begin_write(db.session)
+    if new_hash is not None:
+        user.password_hash = new_hash
         user.password_changed_at = utcnow()
         auth_service.end_sessions(
             user_id=user.id, keep_session_id=session_id, reason="password_changed"
@@ -82,9 +88,9 @@ def update_me(*, principal: Principal, session_id: str, changes: dict) -> User:
 
 def delete_me(*, principal: Principal, password: str) -> None:
     """Delete the account; every row of the person's data goes with it (FK cascade)."""
-    begin_write(db.session)
     user = me(principal)
     _require_password(user, password, "password")
+    begin_write(db.session)
     account_deleting.send(user)
     db.session.execute(delete(User).where(User.id == user.id))
     db.session.commit()

@@ -3,6 +3,7 @@
 from marshmallow import Schema, fields, validate
 
 from server.assessments.schemas import ReasonSchema
+from server.common.serialization import PlannedDump
 from server.sharing.schemas import PersonSchema
 from server.vocabulary import LEVELS
 
@@ -27,7 +28,7 @@ class AlertQuerySchema(Schema):
     status = fields.String(load_default="open", validate=validate.OneOf(["open", "all"]))
 
 
-class AlertListSchema(Schema):
+class AlertListSchema(PlannedDump):
     """Alerts, most urgent and newest first."""
 
     items = fields.List(fields.Nested(AlertSchema), required=True)

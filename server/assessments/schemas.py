@@ -2,6 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
+from server.common.serialization import PlannedDump
 from server.resources.schemas import ResourceSchema
 from server.vocabulary import LEVELS as DAY_LEVELS
 from server.vocabulary import NO_DATA
@@ -16,7 +17,7 @@ class ReasonSchema(Schema):
     message = fields.String(required=True)
 
 
-class AssessmentSchema(Schema):
+class AssessmentSchema(PlannedDump):
     """How a day looks against the documented rules (an aid, not a diagnosis)."""
 
     level = fields.String(required=True, validate=validate.OneOf(LEVELS))

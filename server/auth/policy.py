@@ -2,15 +2,15 @@
 
 from functools import wraps
 
-from flask_jwt_extended import current_user, get_jwt, verify_jwt_in_request
+from flask_jwt_extended import current_user, get_current_user, get_jwt, verify_jwt_in_request
 
 from server.auth.models import Principal, Role
 from server.errors import Forbidden
 
 
 def signed_in_user() -> Principal:
-    """Return who the verified access token speaks for."""
-    return current_user
+    """Return who the verified access token speaks for (the object, not a proxy to it)."""
+    return get_current_user()
 
 
 def session_id() -> str:

@@ -6,10 +6,10 @@ from flask import current_app
 from flask_jwt_extended import create_access_token, create_refresh_token, get_jti
 from sqlalchemy import select, update
 
-from server.auth.models import AuthSession, RefreshToken, User
+from server.auth.models import AuthSession, Principal, RefreshToken, User
 from server.auth.passwords import hash_password, needs_rehash, verify_password
 from server.common.emails import normalise_email
-from server.db import utcnow
+from server.db import begin_write, utcnow
 from server.errors import Unauthorized
 from server.extensions import db
 
@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 BAD_CREDENTIALS = "Email or password is incorrect."
 
 
-def _issue_tokens(user: User, auth_session: AuthSession) -> dict:
+def _issue_tokens(user: User | Principal, auth_session: AuthSession) -> dict:
     """Mint an access token and a recorded refresh token for a session."""
     claims = {"sid": auth_session.id, "role": user.role.value}
     access_token = create_access_token(identity=user.id, additional_claims=claims)
@@ -44,8 +44,11 @@ def login(*, email: str, password: str) -> dict:
     if not verify_password(user.password_hash if user else None, password):
         log.info("login failed")
         raise Unauthorized(BAD_CREDENTIALS)
-    if needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
+    # argon2 ran without any lock held; only the short write below takes it.
+    new_hash = hash_password(password) if needs_rehash(user.password_hash) else None
+    begin_write(db.session)
+    if new_hash:
+        user.password_hash = new_hash
     auth_session = AuthSession(user_id=user.id)
     db.session.add(auth_session)
     db.session.flush()
@@ -55,8 +58,9 @@ def login(*, email: str, password: str) -> dict:
     return tokens
 
 
-def refresh(*, user: User, payload: dict) -> dict:
+def refresh(*, user: Principal, payload: dict) -> dict:
     """Rotate a refresh token; a second use of one revokes its whole session."""
+    begin_write(db.session)
     now = utcnow()
     claimed = db.session.execute(
         update(RefreshToken)
@@ -80,6 +84,7 @@ def refresh(*, user: User, payload: dict) -> dict:
 
 def logout(*, session_id: str) -> None:
     """End one session: its access and refresh tokens stop working."""
+    begin_write(db.session)
     db.session.execute(
         update(AuthSession)
         .where(AuthSession.id == session_id, AuthSession.revoked_at.is_(None))

@@ -4,6 +4,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from server.assessments.schemas import AssessmentSchema
 from server.common.fields import StrictBoolean, Text
+from server.common.serialization import PlannedDump
 
 SCORE = validate.Range(min=0, max=10)
 
@@ -58,7 +59,7 @@ class CheckinInputSchema(Schema):
     )
 
 
-class OptionalExtrasSchema(Schema):
+class OptionalExtrasSchema(PlannedDump):
     """The optional extras of a day, null when not given (shared by check-ins and trends)."""
 
     diarrhea = fields.Integer(required=True, allow_none=True)
@@ -123,7 +124,7 @@ class CheckinListQuerySchema(DateRangeQuerySchema):
     )
 
 
-class CheckinPageSchema(Schema):
+class CheckinPageSchema(PlannedDump):
     """One page of check-ins in date order."""
 
     items = fields.List(fields.Nested(CheckinSchema), required=True)

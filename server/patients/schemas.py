@@ -3,6 +3,7 @@
 from marshmallow import Schema, fields, validate
 
 from server.assessments.schemas import LEVELS, ReasonSchema
+from server.common.serialization import PlannedDump
 from server.vocabulary import SCOPES
 
 
@@ -32,7 +33,7 @@ class PatientRowSchema(Schema):
     share = fields.Nested(ShareSummarySchema, required=True)
 
 
-class PatientListSchema(Schema):
+class PatientListSchema(PlannedDump):
     """Actively sharing patients, most urgent first."""
 
     items = fields.List(fields.Nested(PatientRowSchema), required=True)

@@ -11,7 +11,7 @@ from sqlalchemy import Connection, case, delete, func, insert, select, update
 
 from server.auth.models import User
 from server.common.dates import local_today
-from server.db import utcnow
+from server.db import begin_write, utcnow
 from server.errors import NotFound
 from server.extensions import db
 from server.resources.catalogue import load_catalogue
@@ -153,6 +153,7 @@ def list_resources(
 
 def add_own(*, counselor, data: dict) -> Resource:
     """Add a counselor's own resource; its source is the counselor, checked today."""
+    begin_write(db.session)
     resource = Resource(owner_id=counselor.id, verified_on=local_today(counselor.timezone), **data)
     db.session.add(resource)
     db.session.commit()
@@ -161,6 +162,7 @@ def add_own(*, counselor, data: dict) -> Resource:
 
 def remove_own(*, counselor, resource_id: str) -> None:
     """Remove one of the counselor's own resources, or 404."""
+    begin_write(db.session)
     resource = db.session.scalar(
         select(Resource).where(Resource.id == resource_id, Resource.owner_id == counselor.id)
     )

@@ -3,6 +3,7 @@
 from marshmallow import Schema, fields, validate
 
 from server.checkins.schemas import DateRangeQuerySchema, OptionalExtrasSchema
+from server.common.serialization import PlannedDump
 
 DIRECTIONS = ["improving", "stable", "worsening"]
 
@@ -53,7 +54,7 @@ class TrendSummarySchema(Schema):
     total = fields.Nested(MetricSummarySchema, required=True)
 
 
-class TrendsSchema(Schema):
+class TrendsSchema(PlannedDump):
     """Day-by-day series and a summary for a range."""
 
     start = fields.Date(data_key="from", required=True)

@@ -57,7 +57,7 @@ def trends_for(patient: Principal, start: date, end: date) -> dict:
     """Per-day series and summary, including the period before for comparison."""
     length = (end - start).days + 1
     history_start = start - timedelta(days=length + ROLLING_WINDOW_DAYS - 1)
-    checkins = checkins_service.in_range(patient.id, history_start, end)
+    checkins = checkins_service.scores_in_range(patient.id, history_start, end)
     result = compute_trends(checkins, start, end, trend_rules())
     result["start"], result["end"] = result.pop("from"), result.pop("to")
     logged = {checkin.date for checkin in checkins}
@@ -69,7 +69,7 @@ def chart_for(patient: Principal, start: date, end: date, image_format: str) -> 
     """Render the symptom chart of a range."""
     from server.trends.chart import render_chart  # matplotlib loads only when needed
 
-    days = compute_trends(checkins_service.in_range(patient.id, start, end), start, end)
+    days = compute_trends(checkins_service.scores_in_range(patient.id, start, end), start, end)
     return render_chart(days["days"], fmt=image_format)
 
 
