@@ -206,7 +206,7 @@ def _whole_number(value: Any) -> int | None:
     return None
 
 
-def _finite_number(value: Any) -> float | None:
+def finite_number(value: Any) -> float | None:
     """Return a finite float given as int, float or numeric text; None otherwise."""
     if isinstance(value, bool):
         return None
@@ -244,7 +244,7 @@ def float_setting(
     value = config.get(key)
     if value is None:
         return float(default)
-    number = _finite_number(value)
+    number = finite_number(value)
     if number is None or (number <= low if above_low else number < low) or number > high:
         bounds = (
             f"above {low:g} and at most {high:g}" if above_low else f"from {low:g} to {high:g}"
@@ -299,7 +299,7 @@ def duration_setting(config: Mapping[str, Any], key: str, *, high: timedelta) ->
     if isinstance(value, timedelta):
         duration = value
     else:
-        seconds = _finite_number(value)
+        seconds = finite_number(value)
         duration = None if seconds is None else timedelta(seconds=seconds)
     if duration is None or not timedelta(0) < duration <= high:
         rule = f"must be a duration (timedelta or seconds) above 0 and at most {high}"

@@ -154,7 +154,8 @@ def configure_sqlite(engine, busy_timeout_ms: int, *, strict_writes: bool = Fals
         if connection.get_execution_options().get(WRITE_OPTION):
             _lock_for_writing(connection)
         else:
-            connection.exec_driver_sql("BEGIN")
+            # Straight to the driver: BEGIN runs on every request, and never fails here.
+            connection.connection.driver_connection.execute("BEGIN")
 
     @event.listens_for(engine, "commit")
     @event.listens_for(engine, "rollback")

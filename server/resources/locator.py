@@ -17,7 +17,7 @@ from http.client import HTTPException
 from typing import Any
 
 from server.common.cache import Cache
-from server.config import float_setting, int_setting, url_setting
+from server.config import finite_number, float_setting, int_setting, url_setting
 
 logger = logging.getLogger(__name__)
 
@@ -105,19 +105,8 @@ def _text(value: Any) -> str | None:
 
 def _miles(value: Any) -> float | None:
     """Coerce a distance to a finite, non-negative float, or None."""
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, str):
-        try:
-            value = float(value.strip())
-        except ValueError:
-            return None
-    if not isinstance(value, int | float):
-        return None
-    miles = float(value)
-    if not math.isfinite(miles) or miles < 0:
-        return None
-    return miles
+    miles = finite_number(value)
+    return miles if miles is not None and miles >= 0 else None
 
 
 def _website(value: Any) -> str | None:

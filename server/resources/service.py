@@ -211,8 +211,3 @@ def find_treatment(*, region: str, postal_code: str | None, radius_miles: int) -
         "helplines": list_resources(region=region, kinds=("helpline", "treatment", "crisis")),
         "locator_url": deep_link(postal_code if is_zip and region == "US" else None),
     }
-
-
-def _locator_cache():
-    """The app's shared cache (Redis when configured) for locator answers."""
-    return current_app.extensions["steady.cache"]

@@ -59,15 +59,20 @@ def test_sqlite_pragmas_are_in_effect(app):
             assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 0
 
 
-def test_reads_never_wait_for_a_writer(app_factory):
-    """A GET answers while another process holds SQLite's write lock; a PUT waits its turn."""
-    app = app_factory(SQLITE_BUSY_TIMEOUT_MS=300)
+def _sqlite_file_app(app_factory, *, lock_timeout_ms: int):
+    """An app on the SQLite test file, its path, a factory and a signed-in patient."""
+    app = app_factory(SQLITE_BUSY_TIMEOUT_MS=lock_timeout_ms)
     with app.app_context():
         if db.engine.dialect.name != "sqlite":
             pytest.skip("SQLite's database-wide write lock")
         path = db.engine.url.database
     factory = Factory(app, app.test_client())
-    patient = factory.patient()
+    return app, path, factory, factory.patient()
+
+
+def test_reads_never_wait_for_a_writer(app_factory):
+    """A GET answers while another process holds SQLite's write lock; a PUT waits its turn."""
+    app, path, factory, patient = _sqlite_file_app(app_factory, lock_timeout_ms=300)
     day = date.today().isoformat()
     factory.checkin(patient, date.today())
     client = app.test_client()
@@ -90,13 +95,7 @@ def test_reads_never_wait_for_a_writer(app_factory):
 
 def test_a_writer_waits_for_the_lock_and_lands_soon_after_it_is_free(app_factory):
     """A PUT arriving while another process writes waits its turn instead of failing."""
-    app = app_factory(SQLITE_BUSY_TIMEOUT_MS=5000)
-    with app.app_context():
-        if db.engine.dialect.name != "sqlite":
-            pytest.skip("SQLite's database-wide write lock")
-        path = db.engine.url.database
-    factory = Factory(app, app.test_client())
-    patient = factory.patient()
+    app, path, _factory, patient = _sqlite_file_app(app_factory, lock_timeout_ms=5000)
     day = date.today().isoformat()
     body = {"nausea": 2, "aches": 1, "anxiety": 1, "insomnia": 1}
     locked = threading.Event()
