@@ -5,6 +5,8 @@ from flask import current_app
 
 from alembic import context
 
+from server.db import WRITE_OPTION
+
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
 config = context.config
@@ -92,6 +94,8 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        # Migrations write: on SQLite, wait for the write lock instead of failing at once.
+        connection.execution_options(**{WRITE_OPTION: True})
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),

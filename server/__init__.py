@@ -27,7 +27,7 @@ from server.config import (
     refused,
     url_setting,
 )
-from server.db import configure_sqlite
+from server.db import WRITE_OPTION, configure_sqlite
 from server.errors import problem_response, register_error_handlers
 from server.extensions import api, jwt, limiter, migrate
 
@@ -294,5 +294,6 @@ def register_commands(app: Flask) -> None:
         from server.extensions import db
         from server.resources.service import sync_catalogue
 
-        with db.engine.begin() as connection:
+        # A writing transaction, so on SQLite it waits its turn behind the workers' writes.
+        with db.engine.execution_options(**{WRITE_OPTION: True}).begin() as connection:
             sync_catalogue(connection)

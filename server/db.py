@@ -18,8 +18,9 @@ log = logging.getLogger(__name__)
 WRITE_OPTION = "steady_write"
 WRITING = "steady_writing"
 LOCK_TIMEOUT = "steady_lock_timeout_ms"
-# PostgreSQL serialization failure and deadlock: the whole use case may simply run again.
-RETRYABLE_SQLSTATES = {"40001", "40P01"}
+# PostgreSQL serialization failure, deadlock, and a foreign key broken by a row deleted
+# after it was read: the whole use case may simply run again on fresh reads.
+RETRYABLE_SQLSTATES = {"40001", "40P01", "23503"}
 WRITE_ATTEMPTS = 3
 
 # Named constraints let Alembic alter and drop them on every backend.

@@ -46,13 +46,26 @@ def register(
     return user
 
 
+def _wrong_password(field: str) -> Forbidden:
+    """The answer when the password given is not (or no longer) the current one."""
+    return Forbidden(
+        "Your current password is needed for this and was not correct.",
+        errors={field: ["Must be your current password."]},
+    )
+
+
 def _require_password(user: User, password: str | None, field: str) -> None:
     """Refuse unless the given password is the user's current one."""
     if not password or not verify_password(user.password_hash, password):
-        raise Forbidden(
-            "Your current password is needed for this and was not correct.",
-            errors={field: ["Must be your current password."]},
-        )
+        raise _wrong_password(field)
+
+
+def _lock_with_password_unchanged(user: User, field: str) -> None:
+    """Take the write lock; refuse if the password changed since it was checked."""
+    begin_write(db.session)
+    if not auth_service.password_unchanged(user):
+        db.session.rollback()
+        raise _wrong_password(field)
 
 
 def me(principal: Principal) -> User:
@@ -73,7 +86,10 @@ def update_me(*, principal: Principal, session_id: str, changes: dict) -> User:
         _require_password(user, current_password, "current_password")
         new_hash = hash_password(new_password)
     # argon2 ran without any lock held; the write lock covers only the change itself.
-    begin_write(db.session)
+    if new_hash is not None:
+        _lock_with_password_unchanged(user, "current_password")
+    else:
+        begin_write(db.session)
     if new_hash is not None:
         user.password_hash = new_hash
         user.password_changed_at = utcnow()
@@ -90,7 +106,7 @@ def delete_me(*, principal: Principal, password: str) -> None:
     """Delete the account; every row of the person's data goes with it (FK cascade)."""
     user = me(principal)
     _require_password(user, password, "password")
-    begin_write(db.session)
+    _lock_with_password_unchanged(user, "password")
     account_deleting.send(user)
     db.session.execute(delete(User).where(User.id == user.id))
     db.session.commit()

@@ -93,7 +93,7 @@ def record_for_day(
     db.session.execute(_UPSERT[db.session.get_bind().dialect.name], rows)
 
 
-def _visible_alerts(counselor: Principal, only_open: bool):
+def _visible_alerts(counselor: Principal, only_open: bool, *, alert_id: str | None = None):
     """The counselor's alerts for patients whose active share lets them see alerts."""
     patients = policy.alert_patients_of(counselor)
     if not patients:
@@ -103,6 +103,10 @@ def _visible_alerts(counselor: Principal, only_open: bool):
     )
     if only_open:
         query = query.where(Alert.acknowledged_at.is_(None))
+    if alert_id is not None:
+        # Locked until commit (PostgreSQL; SQLite's write lock already serialises), so a
+        # re-save making the day worse cannot be acknowledged unseen.
+        query = query.where(Alert.id == alert_id).with_for_update()
     return [(alert, patients[alert.patient_id]) for alert in db.session.scalars(query)]
 
 
@@ -142,7 +146,7 @@ def list_for(*, counselor: Principal, status: str) -> list[dict]:
 def acknowledge(*, counselor: Principal, alert_id: str) -> dict:
     """Mark an alert as seen; repeats keep the first time."""
     begin_write(db.session)
-    for alert, patient in _visible_alerts(counselor, only_open=False):
+    for alert, patient in _visible_alerts(counselor, only_open=False, alert_id=alert_id):
         if alert.id == alert_id:
             if alert.acknowledged_at is None:
                 alert.acknowledged_at = utcnow()

@@ -38,6 +38,18 @@ def _issue_tokens(user: User | Principal, auth_session: AuthSession) -> dict:
     }
 
 
+def password_unchanged(user: User) -> bool:
+    """In a write transaction: the stored hash is still the one just verified (row locked).
+
+    argon2 runs before the write lock is taken, so a password change may land in between;
+    acting on the stale hash would undo it or keep a session it should have ended.
+    """
+    stored = db.session.scalar(
+        select(User.password_hash).where(User.id == user.id).with_for_update()
+    )
+    return stored is not None and stored == user.password_hash
+
+
 def login(*, email: str, password: str) -> dict:
     """Check credentials and open a new session."""
     user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
@@ -47,6 +59,9 @@ def login(*, email: str, password: str) -> dict:
     # argon2 ran without any lock held; only the short write below takes it.
     new_hash = hash_password(password) if needs_rehash(user.password_hash) else None
     begin_write(db.session)
+    if not password_unchanged(user):
+        db.session.rollback()
+        raise Unauthorized(BAD_CREDENTIALS)
     if new_hash:
         user.password_hash = new_hash
     auth_session = AuthSession(user_id=user.id)

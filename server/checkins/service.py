@@ -79,24 +79,21 @@ _DATES_BEFORE = (
     .order_by(_c.date.desc())
     .limit(bindparam("limit"))
 )
+# SET parameters may not share the columns' names, hence "new_" and "owner".
+_NEW_VALUES = {
+    **{name: bindparam(f"new_{name}") for name in CHECKIN_CONTENT},
+    "version": bindparam("new_version"),
+    "updated_at": bindparam("now"),
+}
+_THE_DAY = (_c.patient_id == bindparam("owner"), _c.date == bindparam("day"))
 _CONDITIONAL_UPDATE = (
     update(_table)
-    .where(
-        # Keys named like columns would be taken for SET values, hence "owner".
-        _c.patient_id == bindparam("owner"),
-        _c.date == bindparam("day"),
-        _c.version == bindparam("expected"),
-    )
-    .values(
-        {
-            # SET parameters may not share the columns' names.
-            **{name: bindparam(f"new_{name}") for name in CHECKIN_CONTENT},
-            "version": bindparam("new_version"),
-            "updated_at": bindparam("now"),
-        }
-    )
+    .where(*_THE_DAY, _c.version == bindparam("expected"))
+    .values(_NEW_VALUES)
     .returning(*ROW)
 )
+# If-Match: * asks only that the day exists, whatever its version.
+_REPLACE_EXISTING = update(_table).where(*_THE_DAY).values(_NEW_VALUES).returning(*ROW)
 _DELETE_DAY = delete(_table).where(_PATIENT, _c.date == bindparam("day"))
 
 
@@ -261,19 +258,30 @@ def _judgement_rows(patient_id: str, day: date) -> Sequence[StoredDay]:
     return newest(patient_id, assessments_service.history_needed() + 1, up_to=day)
 
 
-def _present(patient: Principal, judged: Assessment | None, shares=None) -> dict:
-    """An assessment with its resources; the shares are read only when resources need them."""
-    if judged is not None and shares is None and assessments_service.needs_resources(judged):
-        shares = policy.active_shares_of_patient(patient)
-    counselor_ids = policy.counselors_in(shares or ())
-    return assessments_service.present(patient, judged, counselor_ids=counselor_ids)
+def _present(
+    patient: Principal, judged: Assessment | None, shares=None, resource_owners=None
+) -> dict:
+    """An assessment with its resources; the shares are read only when resources need them.
+
+    Counselors' own resources shown are those of the patient's counselors, or, when someone
+    else is looking (`resource_owners`), only the ones that viewer may see.
+    """
+    needs_resources = judged is not None and assessments_service.needs_resources(judged)
+    if resource_owners is None:
+        if shares is None and needs_resources:
+            shares = policy.active_shares_of_patient(patient)
+        resource_owners = policy.counselors_in(shares or ())
+    return assessments_service.present(patient, judged, counselor_ids=resource_owners)
 
 
-def status(patient: Principal) -> dict:
-    """The assessment of the patient's latest check-in, or no_data."""
+def status(patient: Principal, *, viewer: Principal | None = None) -> dict:
+    """The assessment of the patient's latest check-in (or no_data), as `viewer` may see it."""
     rows = newest(patient.id, assessments_service.history_needed() + 1)
     judged = assessments_service.judge(rows[0], rows[1:]) if rows else None
-    return _present(patient, judged)
+    if viewer is None:
+        return _present(patient, judged)
+    # A counselor sees their own resources, never those of the patient's other counselors.
+    return _present(patient, judged, resource_owners=policy.resource_owner_ids(viewer))
 
 
 @dataclass(frozen=True)
@@ -315,13 +323,18 @@ def _check_day_allowed(patient: Principal, day: date) -> None:
         )
 
 
+def _tags(if_match: str) -> list[str]:
+    """The entity tags listed in an If-Match header."""
+    return [tag.strip() for tag in if_match.split(",")]
+
+
 def _matches(if_match: str | None, existing: StoredDay | None) -> bool:
     """Evaluate an If-Match header with strong comparison (RFC 9110 13.1.1)."""
     if if_match is None:
         return True
     if existing is None:
         return False
-    tags = [tag.strip() for tag in if_match.split(",")]
+    tags = _tags(if_match)
     return "*" in tags or etag_of(existing) in tags
 
 
@@ -361,17 +374,18 @@ def _write(patient: Principal, day: date, data: dict, if_match: str | None, exis
             },
         ).one()
         return StoredDay(*row), row.created_at == now
-    row = db.session.execute(
-        _CONDITIONAL_UPDATE,
-        {
-            **{f"new_{name}": value for name, value in data.items()},
-            "owner": patient.id,
-            "day": day,
-            "expected": existing.version,
-            "new_version": version,
-            "now": now,
-        },
-    ).first()
+    params = {
+        **{f"new_{name}": value for name, value in data.items()},
+        "owner": patient.id,
+        "day": day,
+        "new_version": version,
+        "now": now,
+    }
+    if "*" in _tags(if_match):
+        row = db.session.execute(_REPLACE_EXISTING, params).first()
+    else:
+        params["expected"] = existing.version
+        row = db.session.execute(_CONDITIONAL_UPDATE, params).first()
     if row is None:
         raise _stale(None)
     return StoredDay(*row), False
@@ -401,12 +415,15 @@ def save_day(*, patient: Principal, day: date, data: dict, if_match: str | None)
             day=day,
             judged=judged,
             recipients=policy.alert_recipients(shares),
-            replaced=existing is not None,
+            # Not `existing`: on PostgreSQL another PUT may have created the day meanwhile.
+            replaced=not created,
         )
         assessment = _present(patient, judged, shares)
         db.session.commit()
     except IntegrityError:
-        # The account was deleted while this PUT was on its way (the FK caught it).
+        # A foreign key caught a deletion racing this PUT: the patient's own account (the
+        # sign-in has ended) or, on PostgreSQL, a counselor's (retry_on_conflict runs the
+        # use case again, reading the shares afresh).
         db.session.rollback()
         if db.session.get(User, patient.id) is None:
             raise Unauthorized(SIGNED_OUT) from None

@@ -6,7 +6,6 @@ one small function per field the first time it dumps, and falls back to marshmal
 anything it does not know exactly (hooks, dotted attributes, custom field types).
 """
 
-import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -45,19 +44,31 @@ def _string(value: Any) -> str:
     return value.decode("utf-8") if isinstance(value, bytes) else str(value)
 
 
-def _uuid_text(value: Any) -> str:
-    return str(value if isinstance(value, uuid.UUID) else uuid.UUID(value))
-
-
 # A field's plan: values of these exact types are already what marshmallow would return,
 # anything else (but None, which every field passes through) goes through the function.
-Step = tuple[tuple[type, ...], Callable[[Any], Any]]
+Step = tuple[Any, Callable[[Any], Any]]
+
+
+class _Everything:
+    """A container holding every type: the value passes through unchanged."""
+
+    def __contains__(self, _item: object) -> bool:
+        return True
+
+
+_ANY = _Everything()
+
+
+def _identity(value: Any) -> Any:
+    return value
 
 
 def _step(field: fields.Field) -> Step | None:
     """How to serialise a field's value quickly, or None if the field is not known."""
     if type(field) is fields.UUID:
-        return (), _uuid_text
+        return (str,), str
+    if isinstance(field, fields.Boolean) and _unchanged(field, fields.Boolean):
+        return _ANY, _identity  # marshmallow 4 returns booleans as they are
     if isinstance(field, fields.Nested) and _unchanged(field, fields.Nested):
         if isinstance(field.nested, str):
             return None
@@ -77,7 +88,6 @@ def _step(field: fields.Field) -> Step | None:
         (fields.Integer, (int,), int),
         (fields.Float, (float,), float),
         (fields.String, (str,), _string),
-        (fields.Boolean, (bool,), bool),
     )
     for base, ready, convert in simple:
         if isinstance(field, base) and _unchanged(field, base):
@@ -85,8 +95,10 @@ def _step(field: fields.Field) -> Step | None:
                 return None
             return ready, convert
     for base in (fields.Date, fields.DateTime, fields.AwareDateTime, fields.NaiveDateTime):
-        if type(field) is base and (field.format or "iso") == "iso":
-            return (), lambda value: value.isoformat()
+        if type(field) is base:
+            # The very function marshmallow would call (date.isoformat, datetime.isoformat...).
+            format_func = field.SERIALIZATION_FUNCS.get(field.format or field.DEFAULT_FORMAT)
+            return ((), format_func) if format_func else None
     return None
 
 

@@ -103,4 +103,4 @@ def status(*, counselor: Principal, patient_id: str) -> dict:
         patient,
         _detail,
     ):
-        return checkins_service.status(patient)
+        return checkins_service.status(patient, viewer=counselor)

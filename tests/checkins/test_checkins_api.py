@@ -261,3 +261,18 @@ def test_ranges_stay_between_2000_and_a_year_ahead(client, factory, path, query,
     response = client.get(f"{path}?{query}", headers=patient.headers)
     assert response.status_code == 422
     assert list(response.json["errors"]) == [field]
+
+
+def test_if_match_star_replaces_an_existing_day_and_refuses_a_missing_one(client, factory):
+    patient = factory.patient()
+    day = date.today().isoformat()
+    body = {"nausea": 4, "aches": 1, "anxiety": 1, "insomnia": 1}
+    star = {**patient.headers, "If-Match": "*"}
+    missing = client.put(f"/api/v1/checkins/{day}", json=body, headers=star)
+    assert missing.status_code == 412
+    assert client.get(f"/api/v1/checkins/{day}", headers=patient.headers).status_code == 404
+    factory.checkin(patient, date.today())
+    replaced = client.put(f"/api/v1/checkins/{day}", json=body, headers=star)
+    assert replaced.status_code == 200, replaced.json
+    assert replaced.json["nausea"] == 4
+    assert replaced.headers["ETag"] != missing.headers.get("ETag")

@@ -1,5 +1,6 @@
 """The planned dump gives exactly marshmallow's output for every response it serves."""
 
+import uuid
 from datetime import UTC, date, datetime, timedelta
 
 from hypothesis import given, settings
@@ -110,6 +111,71 @@ def test_assessments_dump_as_marshmallow_does(level, reasons, checkin_date):
     }
     schema = AssessmentSchema()
     assert schema.dump(body) == _marshmallow(schema, body)
+
+
+def test_edge_values_dump_as_marshmallow_does():
+    class Edges(PlannedDump):
+        flag = fields.Boolean()
+        day = fields.Date()
+        uid = fields.UUID()
+        count = fields.Integer()
+        ratio = fields.Float()
+
+    moment = datetime(2025, 1, 1, 12, 30, tzinfo=UTC)
+    for obj in (
+        {"flag": 1, "day": moment, "uid": "0F8FAD5B-D9CB-469F-A165-70867728950E"},
+        {"flag": "false", "day": START, "uid": uuid.UUID(int=7), "count": True, "ratio": 3},
+        {"flag": None, "day": None, "uid": "not-a-uuid", "count": 2.9, "ratio": None},
+    ):
+        assert Edges().dump(obj) == _marshmallow(Edges(), obj), obj
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(checkins, min_size=1, max_size=3), st.sampled_from(["severe", "stable"]))
+def test_saved_check_ins_patient_lists_and_alerts_dump_as_marshmallow_does(records, level):
+    assessment = {
+        "level": level,
+        "reasons": [],
+        "resources": [],
+        "checkin_date": START,
+        "notice": "n",
+    }
+    saved = {**records[0].__dict__, "assessment": assessment}
+    schema = SavedCheckinSchema()
+    assert schema.dump(saved) == _marshmallow(schema, saved)
+    patient_id = "0f8fad5b-d9cb-469f-a165-70867728950e"
+    rows = {
+        "items": [
+            {
+                "id": patient_id,
+                "display_name": "Sam",
+                "latest_checkin_date": record.date,
+                "latest_assessment": {"level": level, "reasons": []},
+                "days_logged_last_7": 3,
+                "share": {"id": patient_id, "scope": ["status"], "expires_on": START},
+            }
+            for record in records
+        ]
+    }
+    schema = PatientListSchema()
+    assert schema.dump(rows) == _marshmallow(schema, rows)
+    stamp = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
+    alerts = {
+        "items": [
+            {
+                "id": patient_id,
+                "patient": {"id": patient_id, "display_name": "Sam"},
+                "checkin_date": record.date,
+                "level": level,
+                "reasons": [{"code": "c", "message": "m"}],
+                "created_at": stamp,
+                "acknowledged_at": None,
+            }
+            for record in records
+        ]
+    }
+    schema = AlertListSchema()
+    assert schema.dump(alerts) == _marshmallow(schema, alerts)
 
 
 def test_missing_values_are_left_out_and_timestamps_keep_their_zone():

@@ -90,3 +90,24 @@ def test_bad_resource_fields_are_422(client, factory):
         response = add(client, counselor, **overrides)
         assert response.status_code == 422
         assert list(response.json["errors"]) == [field]
+
+
+def test_a_counselor_never_sees_another_counselors_resources_in_a_patients_status(client, factory):
+    """The status a counselor reads must not reveal the patient's other counselors."""
+    mine, theirs, patient = factory.counselor(), factory.counselor(), factory.patient()
+    factory.share(patient, mine)
+    factory.share(patient, theirs)
+    add(client, mine, name="My clinic line")
+    add(client, theirs, name="Their clinic line")
+    factory.checkin(patient, date.today(), nausea=10)
+
+    def resource_names(person, path):
+        response = client.get(path, headers=person.headers)
+        assert response.status_code == 200, response.json
+        return {resource["name"] for resource in response.json["resources"]}
+
+    seen_by_patient = resource_names(patient, "/api/v1/status")
+    assert {"My clinic line", "Their clinic line"} <= seen_by_patient
+    seen_by_me = resource_names(mine, f"/api/v1/patients/{patient.id}/status")
+    assert "My clinic line" in seen_by_me
+    assert "Their clinic line" not in seen_by_me

@@ -1,6 +1,6 @@
 """Unit tests of sharing/policy.py: every access decision, on its own."""
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 
 import pytest
 import time_machine
@@ -124,11 +124,17 @@ def test_shares_of_a_patient_are_only_the_running_ones(app, factory):
     ended = factory.share(patient, second)
     factory.client.delete(f"/api/v1/shares/{ended['id']}", headers=patient.headers)
     with app.test_request_context():
-        shares = policy.active_shares_of_patient(_principal(app, patient))
+        viewer = _principal(app, patient)
+        shares = policy.active_shares_of_patient(viewer)
+        owners = policy.resource_owner_ids(viewer)
     assert [share.id for share in shares] == [kept["id"]]
     assert policy.alert_recipients(shares) == (first.id,)
+    assert owners == (first.id,)  # the ended share's counselor's resources no longer show
 
 
-def test_tomorrow_is_not_yet_expired_anywhere():
-    share = _share(expires_on=date.today() + timedelta(days=1))
-    assert policy.is_active(share, PATIENT) is True
+def test_tomorrow_in_utc_is_not_yet_expired_anywhere():
+    # Late on the 9th in UTC it is already the 10th in Kiritimati, the earliest zone.
+    with time_machine.travel(datetime(2026, 3, 9, 23, 0, tzinfo=UTC), tick=False):
+        share = _share(expires_on=date(2026, 3, 10))
+        assert policy.is_active(share, PATIENT) is True
+        assert policy.is_active(share, SAME_PATIENT_IN_UTC) is True
