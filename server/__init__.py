@@ -98,7 +98,6 @@ class Settings:
     fhir_base_url: str
     access_token_lifetime: timedelta
     refresh_token_lifetime: timedelta
-    trusted_proxy_count: int
 
 
 def register_settings(app: Flask) -> None:
@@ -148,15 +147,14 @@ def register_settings(app: Flask) -> None:
         fhir_base_url=url_setting(config, "FHIR_BASE_URL"),
         access_token_lifetime=access,
         refresh_token_lifetime=refresh,
-        trusted_proxy_count=numbers["TRUSTED_PROXY_COUNT"],
     )
     config.update(numbers)
     config["JWT_ACCESS_TOKEN_EXPIRES"] = access
     config["JWT_REFRESH_TOKEN_EXPIRES"] = refresh
     app.extensions["steady.settings"] = settings
-    if settings.trusted_proxy_count:
+    proxies = numbers["TRUSTED_PROXY_COUNT"]
+    if proxies:
         # Behind a load balancer, rate limits must key on the real client address.
-        proxies = settings.trusted_proxy_count
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
 
 

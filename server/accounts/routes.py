@@ -1,13 +1,12 @@
 """The signed-in person's own account."""
 
-from flask import current_app
-
 from server.accounts import service
 from server.accounts.schemas import DeleteMeSchema, RegisterSchema, UpdateMeSchema, UserSchema
 from server.auth.models import Role
 from server.auth.policy import require_role, session_id, signed_in_user
 from server.auth.routes import bp as auth_bp
 from server.common.openapi import BEARER, ApiBlueprint, problems
+from server.common.settings import settings
 from server.extensions import limiter
 
 bp = ApiBlueprint("accounts", __name__, url_prefix="/api/v1/me", description="My account")
@@ -15,7 +14,7 @@ bp = ApiBlueprint("accounts", __name__, url_prefix="/api/v1/me", description="My
 
 # Sign-up is an accounts use case, served beside sign-in under /auth.
 @auth_bp.post("/register")
-@limiter.limit(lambda: current_app.config["REGISTER_LIMIT_PER_IP"])
+@limiter.limit(lambda: settings().limits["REGISTER_LIMIT_PER_IP"])
 @auth_bp.arguments(RegisterSchema)
 @auth_bp.response(201, UserSchema)
 @problems(auth_bp, 409, 413, 415, 429)

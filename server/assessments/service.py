@@ -2,10 +2,9 @@
 
 from collections.abc import Iterable
 
-from flask import current_app
-
 from server.assessments.judgement import Assessment, CheckinLike, Thresholds, assess
 from server.auth.models import Principal
+from server.common.settings import settings
 from server.resources import service as resources_service
 from server.vocabulary import NO_DATA
 
@@ -19,7 +18,7 @@ NOTICE = (
 
 def thresholds() -> Thresholds:
     """The judgement thresholds configured for this app (validated at start-up)."""
-    return current_app.extensions["steady.settings"].thresholds
+    return settings().thresholds
 
 
 def history_needed() -> int:

@@ -1,6 +1,6 @@
 """Sign-up, sign-in, token refresh and sign-out."""
 
-from flask import current_app, request
+from flask import request
 from flask_jwt_extended import current_user, get_jwt, jwt_required
 from flask_limiter.util import get_remote_address
 
@@ -10,6 +10,7 @@ from server.auth.policy import require_role, session_id
 from server.auth.schemas import LoginSchema, TokenPairSchema
 from server.common.emails import normalise_email
 from server.common.openapi import BEARER, ApiBlueprint, problems
+from server.common.settings import settings
 from server.extensions import limiter
 
 bp = ApiBlueprint("auth", __name__, url_prefix="/api/v1/auth", description="Sign-up and sessions")
@@ -23,9 +24,9 @@ def _account_key() -> str:
 
 
 @bp.post("/login")
-@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_IP"])
+@limiter.limit(lambda: settings().limits["LOGIN_LIMIT_PER_IP"])
 @limiter.limit(
-    lambda: current_app.config["LOGIN_FAILURES_PER_ACCOUNT"],
+    lambda: settings().limits["LOGIN_FAILURES_PER_ACCOUNT"],
     key_func=_account_key,
     deduct_when=lambda response: response.status_code == 401,
 )

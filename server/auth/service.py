@@ -2,13 +2,13 @@
 
 import logging
 
-from flask import current_app
 from flask_jwt_extended import create_access_token, create_refresh_token, get_jti
 from sqlalchemy import select, update
 
 from server.auth.models import AuthSession, Principal, RefreshToken, User
 from server.auth.passwords import hash_password, needs_rehash, verify_password
 from server.common.emails import normalise_email
+from server.common.settings import settings
 from server.db import begin_write, utcnow
 from server.errors import Unauthorized
 from server.extensions import db
@@ -22,7 +22,8 @@ def _issue_tokens(user: User | Principal, auth_session: AuthSession) -> dict:
     claims = {"sid": auth_session.id, "role": user.role.value}
     access_token = create_access_token(identity=user.id, additional_claims=claims)
     refresh_token = create_refresh_token(identity=user.id, additional_claims=claims)
-    lifetime = current_app.config["JWT_REFRESH_TOKEN_EXPIRES"]
+    lifetimes = settings()
+    lifetime = lifetimes.refresh_token_lifetime
     db.session.add(
         RefreshToken(
             jti=get_jti(refresh_token),
@@ -34,7 +35,7 @@ def _issue_tokens(user: User | Principal, auth_session: AuthSession) -> dict:
         "access_token": access_token,
         "refresh_token": refresh_token,
         "token_type": "Bearer",
-        "expires_in": int(current_app.config["JWT_ACCESS_TOKEN_EXPIRES"].total_seconds()),
+        "expires_in": int(lifetimes.access_token_lifetime.total_seconds()),
     }
 
 

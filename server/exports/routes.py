@@ -1,11 +1,12 @@
 """Downloads for appointments: a patient's own log, or a sharing patient's for a counselor."""
 
-from flask import Response, current_app, stream_with_context
+from flask import Response, stream_with_context
 from flask_jwt_extended import get_jwt_identity
 
 from server.auth.models import Role
 from server.auth.policy import require_role, signed_in_user
 from server.common.openapi import BEARER, ApiBlueprint, problems
+from server.common.settings import settings
 from server.exports import service
 from server.exports.schemas import ExportQuerySchema
 from server.extensions import limiter
@@ -38,7 +39,7 @@ EXPORT_RESPONSES = {
 
 # Exports are the most expensive requests (a long PDF takes seconds): cap them per person.
 export_limit = limiter.limit(
-    lambda: current_app.config["EXPORT_LIMIT_PER_USER"],
+    lambda: settings().limits["EXPORT_LIMIT_PER_USER"],
     key_func=lambda: f"export:{get_jwt_identity()}",
 )
 

@@ -5,11 +5,10 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from flask import current_app
-
 from server.auth.models import Principal
 from server.checkins import service as checkins_service
 from server.common.dates import resolve_range as resolve_dates
+from server.common.settings import settings
 from server.db import utcnow
 from server.exports.csv_export import iter_csv
 from server.exports.fhir_bundle import build_bundle
@@ -231,7 +230,7 @@ def _prepare_fhir(
     """Read the check-ins; build the Bundle later."""
     rows = checkins_service.export_rows(patient.id, start, end, include_notes=include_notes)
     patient_id, display_name = patient.id, patient.display_name
-    base_url = current_app.config["FHIR_BASE_URL"]
+    base_url = settings().fhir_base_url
 
     def render() -> bytes:
         bundle = build_bundle(

@@ -11,6 +11,7 @@ from sqlalchemy import Connection, case, delete, func, insert, select, update
 
 from server.auth.models import User
 from server.common.dates import local_today
+from server.common.settings import settings
 from server.db import begin_write, utcnow
 from server.errors import NotFound
 from server.extensions import db
@@ -192,7 +193,7 @@ def for_assessment(
 def find_treatment(*, region: str, postal_code: str | None, radius_miles: int) -> dict:
     """Search the configured locator; on any failure fall back to helplines and a link."""
     # Built and validated once at start-up (server.register_settings), None when unset.
-    locator = current_app.extensions["steady.settings"].locator
+    locator = settings().locator
     is_zip = bool(postal_code and US_ZIP.fullmatch(postal_code))
     if locator is not None and is_zip and region == "US":
         try:

@@ -2,11 +2,10 @@
 
 from datetime import date, timedelta
 
-from flask import current_app
-
 from server.auth.models import Principal
 from server.checkins import service as checkins_service
 from server.common.dates import resolve_range as resolve_dates
+from server.common.settings import settings
 from server.trends.calculations import (
     ROLLING_WINDOW_DAYS,
     TrendRules,
@@ -75,4 +74,4 @@ def chart_for(patient: Principal, start: date, end: date, image_format: str) -> 
 
 def trend_rules() -> TrendRules:
     """The trend rules configured for this app (validated at start-up)."""
-    return current_app.extensions["steady.settings"].trend_rules
+    return settings().trend_rules
