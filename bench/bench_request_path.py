@@ -94,6 +94,7 @@ class Result:
     requests: int
     non_2xx: int
     socket_errors: int
+    cpu_ms: float  # server CPU (all gunicorn processes) per request in the timed run
 
     @property
     def errors(self) -> int:
@@ -256,10 +257,24 @@ def run_wrk(port: int, script: Path, seconds: float, latency: bool) -> dict:
     return parse_wrk(done.stdout)
 
 
-def measure(name: str, server: str, port: int, script: Path, seconds: float) -> Result:
+def cpu_seconds(server: subprocess.Popen) -> float:
+    """User + system CPU of a gunicorn master and its workers so far (Linux /proc)."""
+    children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
+    ticks = 0
+    for pid in [server.pid, *map(int, children)]:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def measure(
+    name: str, server: str, process: subprocess.Popen, port: int, script: Path, seconds: float
+) -> Result:
     run_wrk(port, script, WARM_UP_SECONDS, latency=False)  # imports, caches, pages
+    cpu_before = cpu_seconds(process)
     numbers = run_wrk(port, script, seconds, latency=True)
-    result = Result(name=name, server=server, **numbers)
+    cpu_ms = (cpu_seconds(process) - cpu_before) * 1000 / max(numbers["requests"], 1)
+    result = Result(name=name, server=server, cpu_ms=cpu_ms, **numbers)
     print(f"  {name}: {result.rps:.0f} req/s", file=sys.stderr, flush=True)
     return result
 
@@ -431,7 +446,8 @@ def main() -> int:
         plan += [(f"{name} (again)", *rest) for name, *rest in plan[:2]]
         results = []
         for name, server, port, script in plan:
-            results.append(measure(name, server, port, script, options.seconds))
+            process = steady if server == "steady" else peer
+            results.append(measure(name, server, process, port, script, options.seconds))
         by_name = {result.name: result for result in results}
         pairs = {"steady": (results[0], results[-2]), "peer": (results[1], results[-1])}
         bare_rps = {server: (first.rps + last.rps) / 2 for server, (first, last) in pairs.items()}
@@ -441,11 +457,15 @@ def main() -> int:
             if abs(first.rps - last.rps) > DRIFT * bare_rps[server]
         ]
 
-        print(f"{'endpoint':32} {'req/s':>9} {'p50 ms':>8} {'errors':>7} {'vs /healthz':>12}")
+        print(
+            f"{'endpoint':32} {'req/s':>9} {'p50 ms':>8} {'CPU ms':>7} {'errors':>7}"
+            f" {'vs /healthz':>12}"
+        )
         for result in results:
             ratio = result.rps / bare_rps[result.server]
             print(
-                f"{result.name:32} {result.rps:9.1f} {result.p50_ms:8.2f} {result.errors:7d}"
+                f"{result.name:32} {result.rps:9.1f} {result.p50_ms:8.2f} {result.cpu_ms:7.3f}"
+                f" {result.errors:7d}"
                 f" {ratio:12.3f}"
             )
 

@@ -15,7 +15,7 @@ bp = ApiBlueprint("accounts", __name__, url_prefix="/api/v1/me", description="My
 # Sign-up is an accounts use case, served beside sign-in under /auth.
 @auth_bp.post("/register")
 @limiter.limit(lambda: settings().limits["REGISTER_LIMIT_PER_IP"])
-@auth_bp.arguments(RegisterSchema)
+@auth_bp.arguments(RegisterSchema())
 @auth_bp.response(201, UserSchema)
 @problems(auth_bp, 409, 413, 415, 429)
 def register(data):
@@ -36,7 +36,7 @@ def get_me():
 @bp.patch("")
 @require_role(*Role)
 @bp.doc(security=BEARER)
-@bp.arguments(UpdateMeSchema)
+@bp.arguments(UpdateMeSchema())
 @bp.response(200, UserSchema)
 @problems(bp, 401, 403, 413, 415)
 def update_me(changes):
@@ -47,7 +47,7 @@ def update_me(changes):
 @bp.delete("")
 @require_role(*Role)
 @bp.doc(security=BEARER)
-@bp.arguments(DeleteMeSchema)
+@bp.arguments(DeleteMeSchema())
 @bp.response(204)
 @problems(bp, 401, 403, 413, 415)
 def delete_me(data):

@@ -17,7 +17,7 @@ bp = ApiBlueprint(
 @bp.get("")
 @require_role(Role.COUNSELOR)
 @bp.doc(security=BEARER)
-@bp.arguments(AlertQuerySchema, location="query", as_kwargs=True)
+@bp.arguments(AlertQuerySchema(), location="query", as_kwargs=True)
 @bp.response(200, AlertListSchema)
 @problems(bp, 401, 403)
 def list_alerts(status="open"):

@@ -14,7 +14,7 @@ bp = ApiBlueprint(
 @bp.get("")
 @require_role(Role.PATIENT)
 @bp.doc(security=BEARER)
-@bp.arguments(AccessLogQuerySchema, location="query", as_kwargs=True)
+@bp.arguments(AccessLogQuerySchema(), location="query", as_kwargs=True)
 @bp.response(200, AccessLogSchema)
 @problems(bp, 401, 403)
 def get_access_log(page=1, page_size=50):

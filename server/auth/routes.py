@@ -30,7 +30,7 @@ def _account_key() -> str:
     key_func=_account_key,
     deduct_when=lambda response: response.status_code == 401,
 )
-@bp.arguments(LoginSchema)
+@bp.arguments(LoginSchema())
 @bp.response(200, TokenPairSchema)
 @problems(bp, 401, 413, 415, 429)
 def login(data):

@@ -28,7 +28,7 @@ status_bp = ApiBlueprint(
 @bp.get("")
 @require_role(Role.PATIENT)
 @bp.doc(security=BEARER)
-@bp.arguments(CheckinListQuerySchema, location="query", as_kwargs=True)
+@bp.arguments(CheckinListQuerySchema(), location="query", as_kwargs=True)
 @bp.response(200, CheckinPageSchema)
 @problems(bp, 401, 403)
 def list_checkins(start=None, end=None, page=1, page_size=50):
@@ -50,7 +50,7 @@ def get_checkin(date):
 @bp.put("/<day:date>")
 @require_role(Role.PATIENT)
 @bp.doc(security=BEARER, parameters=[IF_MATCH_PARAMETER])
-@bp.arguments(CheckinInputSchema)
+@bp.arguments(CheckinInputSchema())
 @bp.response(200, SavedCheckinSchema, headers=ETAG_HEADER, description="Replaced")
 @bp.alt_response(
     201, schema=SavedCheckinSchema, headers=ETAG_HEADER, success=True, description="Created"

@@ -59,7 +59,7 @@ def _download(export: service.Export) -> Response:
 @require_role(Role.PATIENT)
 @export_limit
 @bp.doc(security=BEARER, responses=EXPORT_RESPONSES)
-@bp.arguments(ExportQuerySchema, location="query", as_kwargs=True)
+@bp.arguments(ExportQuerySchema(), location="query", as_kwargs=True)
 @problems(bp, 401, 403, 429)
 def get_export(start=None, end=None, format="csv"):  # noqa: A002 (query parameter name)
     """Download my log as CSV (default), PDF or FHIR; by default the last 30 days."""
@@ -70,7 +70,7 @@ def get_export(start=None, end=None, format="csv"):  # noqa: A002 (query paramet
 @require_role(Role.COUNSELOR)
 @export_limit
 @bp.doc(security=BEARER, responses=EXPORT_RESPONSES)
-@bp.arguments(ExportQuerySchema, location="query", as_kwargs=True)
+@bp.arguments(ExportQuerySchema(), location="query", as_kwargs=True)
 @problems(bp, 401, 403, 404, 429)
 def get_patient_export(patient_id, start=None, end=None, format="csv"):  # noqa: A002
     """Download a sharing patient's log (share must include export; notes only if shared)."""

@@ -31,7 +31,7 @@ def list_patients():
 @bp.get("/<uuid:patient_id>/checkins")
 @require_role(Role.COUNSELOR)
 @bp.doc(security=BEARER)
-@bp.arguments(CheckinListQuerySchema, location="query", as_kwargs=True)
+@bp.arguments(CheckinListQuerySchema(), location="query", as_kwargs=True)
 @bp.response(200, CheckinPageSchema)
 @problems(bp, 401, 403, 404)
 def list_patient_checkins(patient_id, start=None, end=None, page=1, page_size=50):
@@ -49,7 +49,7 @@ def list_patient_checkins(patient_id, start=None, end=None, page=1, page_size=50
 @bp.get("/<uuid:patient_id>/trends")
 @require_role(Role.COUNSELOR)
 @bp.doc(security=BEARER)
-@bp.arguments(DateRangeQuerySchema, location="query", as_kwargs=True)
+@bp.arguments(DateRangeQuerySchema(), location="query", as_kwargs=True)
 @bp.response(200, TrendsSchema)
 @problems(bp, 401, 403, 404)
 def get_patient_trends(patient_id, start=None, end=None):
@@ -64,7 +64,7 @@ def get_patient_trends(patient_id, start=None, end=None):
 @bp.doc(
     security=BEARER, responses={"200": {"description": "Chart image", "content": CHART_CONTENT}}
 )
-@bp.arguments(ChartQuerySchema, location="query", as_kwargs=True)
+@bp.arguments(ChartQuerySchema(), location="query", as_kwargs=True)
 @problems(bp, 401, 403, 404)
 def get_patient_chart(patient_id, start=None, end=None, format="png"):  # noqa: A002
     """Get a chart of a sharing patient's symptoms."""

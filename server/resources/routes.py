@@ -34,7 +34,7 @@ def _region(requested: str | None) -> str:
 
 @bp.get("")
 @bp.doc(security=OPTIONAL_BEARER)
-@bp.arguments(ResourceQuerySchema, location="query", as_kwargs=True)
+@bp.arguments(ResourceQuerySchema(), location="query", as_kwargs=True)
 @bp.response(200, ResourceListSchema)
 @problems(bp, 401)
 def list_resources(region=None, kind=None):
@@ -49,7 +49,7 @@ def list_resources(region=None, kind=None):
 @bp.post("")
 @require_role(Role.COUNSELOR)
 @bp.doc(security=BEARER)
-@bp.arguments(ResourceCreateSchema)
+@bp.arguments(ResourceCreateSchema())
 @bp.response(201, ResourceSchema)
 @problems(bp, 401, 403, 413, 415)
 def add_resource(data):
@@ -69,7 +69,7 @@ def remove_resource(resource_id):
 
 @bp.get("/treatment")
 @bp.doc(security=OPTIONAL_BEARER)
-@bp.arguments(TreatmentQuerySchema, location="query", as_kwargs=True)
+@bp.arguments(TreatmentQuerySchema(), location="query", as_kwargs=True)
 @bp.response(200, TreatmentSchema)
 @problems(bp, 401)
 def find_treatment(postal_code=None, radius_miles=25, region=None):

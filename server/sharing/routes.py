@@ -12,7 +12,7 @@ bp = ApiBlueprint("shares", __name__, url_prefix="/api/v1/shares", description="
 @bp.post("")
 @require_role(Role.PATIENT)
 @bp.doc(security=BEARER)
-@bp.arguments(ShareCreateSchema)
+@bp.arguments(ShareCreateSchema())
 @bp.response(201, ShareSchema)
 @problems(bp, 401, 403, 413, 415)
 def create_share(data):

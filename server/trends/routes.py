@@ -19,7 +19,7 @@ CHART_CONTENT = {
 @bp.get("")
 @require_role(Role.PATIENT)
 @bp.doc(security=BEARER)
-@bp.arguments(DateRangeQuerySchema, location="query", as_kwargs=True)
+@bp.arguments(DateRangeQuerySchema(), location="query", as_kwargs=True)
 @bp.response(200, TrendsSchema)
 @problems(bp, 401, 403)
 def get_trends(start=None, end=None):
@@ -34,7 +34,7 @@ def get_trends(start=None, end=None):
 @bp.doc(
     security=BEARER, responses={"200": {"description": "Chart image", "content": CHART_CONTENT}}
 )
-@bp.arguments(ChartQuerySchema, location="query", as_kwargs=True)
+@bp.arguments(ChartQuerySchema(), location="query", as_kwargs=True)
 @problems(bp, 401, 403)
 def get_chart(start=None, end=None, format="png"):  # noqa: A002 (query parameter name)
     """Get a chart of my four symptoms and total (PNG by default, or SVG)."""
