@@ -13,6 +13,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from flask import Flask, g, request
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from server.common.cache import cache_from_url
@@ -39,13 +40,38 @@ if TYPE_CHECKING:
 __all__ = ["ConfigError", "Settings", "create_app"]
 
 JSON_BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+RETRY_AFTER_STATUSES = {429, 503}
+# An oversized body is read and thrown away (up to this much) before the 413 is sent:
+# clients that write the whole body before reading would otherwise get a broken pipe.
+DISCARD_LIMIT_BYTES = 16 * 1024 * 1024
+API_SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+}
+# The API docs page (Swagger UI from its CDN until it is vendored) needs scripts and styles.
+DOCS_CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; script-src 'unsafe-inline' https://cdn.jsdelivr.net; "
+    "style-src 'unsafe-inline' https://cdn.jsdelivr.net; img-src 'self' data: "
+    "https://cdn.jsdelivr.net; connect-src 'self'; frame-ancestors 'none'"
+)
 log = logging.getLogger("server.requests")
 
 
 class SteadyFlask(Flask):
-    """Flask with a faster JSON encoder for responses."""
+    """Flask with a faster JSON encoder and headers settled after every extension's hook."""
 
     json_provider_class = FastJSONProvider
+
+    def process_response(self, response):
+        """Run the after-request hooks, then keep Retry-After only where it means "wait"."""
+        response = super().process_response(response)
+        # Flask-Limiter adds Retry-After to every limited response, 200 and 401 included;
+        # a client honouring it would wait 15 minutes after one mistyped password.
+        if response.status_code not in RETRY_AFTER_STATUSES:
+            response.headers.pop("Retry-After", None)
+        return response
 
 
 def create_app(config: Config | dict | None = None) -> Flask:
@@ -80,6 +106,7 @@ WHOLE_NUMBER_SETTINGS: dict[str, tuple[int, int]] = {
     "ARGON2_TIME_COST": (1, 20),
     "ARGON2_MEMORY_COST": (8, 4 * 1024 * 1024),  # KiB, and at least 8 x ARGON2_PARALLELISM
     "ARGON2_PARALLELISM": (1, 64),
+    "HSTS_MAX_AGE_SECONDS": (0, 2 * 365 * 24 * 3600),
 }
 MAX_ACCESS_TOKEN_MINUTES = 24 * 60
 MAX_REFRESH_TOKEN_DAYS = 365
@@ -259,28 +286,75 @@ def register_blueprints(app: Flask) -> None:
 
 def register_request_hooks(app: Flask) -> None:
     """Request ids, JSON-only bodies, no caching of personal data, safe access logs."""
+    body_limit = app.config["MAX_CONTENT_LENGTH"]
+    docs_prefix = f"{app.config['OPENAPI_URL_PREFIX']}/{app.config['OPENAPI_SWAGGER_UI_PATH']}"
+    hsts_seconds = app.config["HSTS_MAX_AGE_SECONDS"]
+    hsts = f"max-age={hsts_seconds}; includeSubDomains" if hsts_seconds else None
 
     @app.before_request
     def start_request():
         g.request_id = uuid.uuid4().hex
         g.started = time.perf_counter()
-        has_body = request.content_length or request.headers.get("Transfer-Encoding")
-        if request.method in JSON_BODY_METHODS and has_body and not request.is_json:
+        chunked = "chunked" in request.headers.get("Transfer-Encoding", "").lower()
+        if not (request.content_length or chunked):
+            return None
+        if _body_too_large(body_limit, chunked):
+            return body_too_large(body_limit)
+        if request.method in JSON_BODY_METHODS and not request.is_json:
             return problem_response(
                 415, "Send the body as application/json.", slug="unsupported-media-type"
             )
         return None
 
+    @app.errorhandler(RequestEntityTooLarge)
+    def refuse_large_body(_error):
+        return body_too_large(body_limit)
+
     @app.after_request
     def finish_request(response):
         response.headers["X-Request-ID"] = g.get("request_id", "")
         response.headers.setdefault("Cache-Control", "no-store")
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        for name, value in API_SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        if request.path.startswith(docs_prefix):
+            response.headers["Content-Security-Policy"] = DOCS_CONTENT_SECURITY_POLICY
+        if hsts:
+            response.headers["Strict-Transport-Security"] = hsts
         # Method, route pattern and status only: paths and bodies can carry personal data.
         rule = request.url_rule.rule if request.url_rule else "<unmatched>"
         elapsed_ms = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
         log.info("%s %s %s %.1fms", request.method, rule, response.status_code, elapsed_ms)
         return response
+
+
+def _body_too_large(limit: int, chunked: bool) -> bool:
+    """Tell whether the body is over the limit; a chunked body is read to find out."""
+    if not chunked:
+        return (request.content_length or 0) > limit
+    # Werkzeug stops reading a chunked body at the limit and hands on the truncated
+    # bytes, so a byte beyond them is the only sign that the body was too large.
+    body = request.get_data(cache=True)
+    return len(body) >= limit and bool(request.environ["wsgi.input"].read(1))
+
+
+def body_too_large(limit: int):
+    """413, after reading and discarding what is left of the body (up to a bound)."""
+    stream = request.environ["wsgi.input"]
+    length = request.content_length
+    left = DISCARD_LIMIT_BYTES if length is None else min(length, DISCARD_LIMIT_BYTES)
+    try:
+        while left > 0:
+            chunk = stream.read(min(64 * 1024, left))
+            if not chunk:
+                break
+            left -= len(chunk)
+    except OSError:
+        pass  # the client went away; the answer below is all that is left to do
+    return problem_response(
+        413,
+        f"The request body is larger than the limit of {limit} bytes.",
+        slug="payload-too-large",
+    )
 
 
 def register_commands(app: Flask) -> None:

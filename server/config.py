@@ -67,6 +67,9 @@ class Config:
 
     # A check-in with a long note is < 3 KB; 64 KB leaves room without inviting abuse.
     MAX_CONTENT_LENGTH = 64 * 1024
+    # Strict-Transport-Security max-age on every response; 0 (no header) unless the
+    # deployment is served over HTTPS only.
+    HSTS_MAX_AGE_SECONDS = 0
 
     # argon2id, argon2-cffi's RFC 9106 low-memory profile (above the ASVS minima).
     ARGON2_TIME_COST = 3

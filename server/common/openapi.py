@@ -4,7 +4,9 @@ from http import HTTPStatus
 
 from flask_smorest import Blueprint
 from marshmallow import ValidationError, missing
-from webargs.flaskparser import FlaskParser
+from webargs.flaskparser import FlaskParser, is_json_request
+
+from server.common.json import BodyShapeError, loads_body
 
 BEARER = [{"bearerAuth": []}]
 ETAG_HEADER = {
@@ -53,6 +55,15 @@ class _JsonBodyParser(FlaskParser):
     # Let each schema's own `unknown = RAISE` apply to query strings too: a misspelt
     # parameter is an error the phone should hear about, not something silently ignored.
     DEFAULT_UNKNOWN_BY_LOCATION: dict = {}
+
+    def _raw_load_json(self, req):
+        """Decode the body within the shape limits; a body past them is a 422."""
+        if not is_json_request(req):
+            return missing
+        try:
+            return loads_body(req.get_data(cache=True))
+        except BodyShapeError as error:
+            raise ValidationError({"body": [str(error)]}) from None
 
     def load_json(self, req, schema):
         """Return the JSON body, or fail validation when there is none."""
