@@ -88,9 +88,9 @@ def create_app(config: Config | dict | None = None) -> Flask:
     app.json.sort_keys = False
 
     register_logging(app)
-    register_extensions(app)
     # A bad setting raises ConfigError here, so `flask` and gunicorn refuse to start.
     register_settings(app)
+    register_extensions(app)
     register_converters(app)
     register_blueprints(app)
     register_error_handlers(app)
@@ -107,6 +107,9 @@ WHOLE_NUMBER_SETTINGS: dict[str, tuple[int, int]] = {
     "ARGON2_MEMORY_COST": (8, 4 * 1024 * 1024),  # KiB, and at least 8 x ARGON2_PARALLELISM
     "ARGON2_PARALLELISM": (1, 64),
     "HSTS_MAX_AGE_SECONDS": (0, 2 * 365 * 24 * 3600),
+    # PostgreSQL: how long to wait for a connection, and for any one statement.
+    "DATABASE_CONNECT_TIMEOUT_SECONDS": (1, 60),
+    "DATABASE_STATEMENT_TIMEOUT_MS": (100, 600_000),
 }
 MAX_ACCESS_TOKEN_MINUTES = 24 * 60
 MAX_REFRESH_TOKEN_DAYS = 365
@@ -131,8 +134,9 @@ def register_settings(app: Flask) -> None:
     """Check every setting once and keep the built objects where the hot path finds them.
 
     A bad value raises ConfigError naming its environment variable, its value and the rule.
-    Runs after register_extensions because the locator shares the app's cache. Normalised
-    values (ints, timedeltas) go back into app.config for the extensions that read it there.
+    Runs before register_extensions: normalised values (ints, timedeltas) go back into
+    app.config for the extensions that read it there. The shared cache is built here too,
+    because the locator keeps it.
     """
     from server.assessments.judgement import Thresholds
     from server.resources.locator import locator_from_config
@@ -166,6 +170,8 @@ def register_settings(app: Flask) -> None:
         MAX_REFRESH_TOKEN_DAYS,
     )
     limit_keys = sorted(k for k in config if "_LIMIT_" in k or k == "LOGIN_FAILURES_PER_ACCOUNT")
+    # Shared between workers through Redis; in-process only in a Redis-less set-up.
+    app.extensions["steady.cache"] = cache_from_url(config.get("REDIS_URL"))
     settings = Settings(
         thresholds=Thresholds.from_config(config),
         trend_rules=TrendRules.from_config(config),
@@ -210,7 +216,7 @@ def register_extensions(app: Flask) -> None:
     from server.auth.tokens import register_jwt_callbacks
 
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
-        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", postgres_engine_options(app.config))
     # Imported here, not at module level: `server.db` must stay the module.
     from server.extensions import db
 
@@ -226,8 +232,6 @@ def register_extensions(app: Flask) -> None:
     jwt.init_app(app)
     register_jwt_callbacks(app)
     limiter.init_app(app)
-    # Shared between workers through Redis; in-process only in a Redis-less dev setup.
-    app.extensions["steady.cache"] = cache_from_url(app.config.get("REDIS_URL"))
     api.init_app(
         app,
         spec_kwargs={
@@ -242,6 +246,29 @@ def register_extensions(app: Flask) -> None:
             },
         },
     )
+
+
+def postgres_engine_options(config: Mapping[str, Any]) -> dict:
+    """Pool and connection settings that make a hung or unreachable PostgreSQL a fast 503."""
+    statement_ms = config["DATABASE_STATEMENT_TIMEOUT_MS"]
+    return {
+        "pool_pre_ping": True,
+        # Waiting for a free pooled connection is bounded like everything else.
+        "pool_timeout": config["DATABASE_CONNECT_TIMEOUT_SECONDS"],
+        "connect_args": {
+            "connect_timeout": config["DATABASE_CONNECT_TIMEOUT_SECONDS"],
+            # The server ends a statement (or a wait for a lock) that runs too long; a
+            # transaction left open by a dead worker cannot hold locks for ever.
+            "options": f"-c statement_timeout={statement_ms} -c lock_timeout={statement_ms}"
+            f" -c idle_in_transaction_session_timeout={statement_ms * 4}",
+            # A peer that vanished (no ACKs) drops the connection instead of hanging it.
+            "tcp_user_timeout": statement_ms,
+            "keepalives": 1,
+            "keepalives_idle": 10,
+            "keepalives_interval": 5,
+            "keepalives_count": 2,
+        },
+    }
 
 
 def register_converters(app: Flask) -> None:

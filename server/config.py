@@ -51,7 +51,9 @@ class Config:
     REDIS_URL = None
     # Number of proxies in front of the app whose X-Forwarded-For can be trusted.
     TRUSTED_PROXY_COUNT = 0
-    SQLITE_BUSY_TIMEOUT_MS = 10_000
+    SQLITE_BUSY_TIMEOUT_MS = 5_000
+    DATABASE_CONNECT_TIMEOUT_SECONDS = 3
+    DATABASE_STATEMENT_TIMEOUT_MS = 5_000
 
     JWT_TOKEN_LOCATION = ["headers"]
     ACCESS_TOKEN_MINUTES = 15
@@ -78,6 +80,12 @@ class Config:
 
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_KEY_PREFIX = "steady"
+    # Redis is optional at run time: when it is down or hung, limits are kept in this
+    # process's memory and go back to Redis once it answers again. Every Redis call gives
+    # up after half a second, and a failed deduction never fails the request.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_STORAGE_OPTIONS = {"socket_timeout": 0.5, "socket_connect_timeout": 0.5}
+    RATELIMIT_SWALLOW_ERRORS = True
     LOGIN_LIMIT_PER_IP = "30 per minute"
     LOGIN_FAILURES_PER_ACCOUNT = "10 per 15 minutes;100 per hour"
     REGISTER_LIMIT_PER_IP = "20 per hour"

@@ -90,8 +90,9 @@ def problem_response(
     slug: str | None = None,
     errors: dict | None = None,
     headers: dict | None = None,
+    extensions: dict | None = None,
 ) -> Response:
-    """Build an application/problem+json response."""
+    """Build an application/problem+json response (RFC 9457 extension members optional)."""
     phrase = http.HTTPStatus(status).phrase
     base = current_app.config.get("PROBLEM_TYPE_BASE", "urn:steady:problem:")
     body = {
@@ -105,6 +106,7 @@ def problem_response(
         body["request_id"] = request_id
     if errors:
         body["errors"] = errors
+    body.update(extensions or {})
     response = Response(json.dumps(body), status=status, mimetype=PROBLEM_MEDIA_TYPE)
     response.headers.setdefault("Cache-Control", "no-store")
     for name, value in (headers or {}).items():

@@ -74,13 +74,32 @@ class MemoryCache:
             return len(self._entries)
 
 
-class RedisCache:
-    """Redis-backed cache under a key prefix; Redis failures are treated as misses."""
+REDIS_TIMEOUT_SECONDS = 0.5
+# After a failure the cache is skipped for this long, so an outage costs one timeout per
+# pause instead of one per request (and one warning per outage instead of one per call).
+OUTAGE_PAUSE_SECONDS = 5.0
 
-    def __init__(self, url: str, *, prefix: str = DEFAULT_PREFIX) -> None:
+
+class RedisCache:
+    """Redis-backed cache under a key prefix; while Redis fails, every call is a miss."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        prefix: str = DEFAULT_PREFIX,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         # Short timeouts: a slow cache must never be slower than the thing it caches.
-        self._client = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+        self._client = redis.Redis.from_url(
+            url,
+            socket_timeout=REDIS_TIMEOUT_SECONDS,
+            socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+        )
         self._prefix = prefix
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._down_until: float | None = None  # set while an outage is being sat out
 
     @property
     def client(self) -> redis.Redis:
@@ -91,26 +110,61 @@ class RedisCache:
         """Return the Redis key used for a cache key."""
         return self._prefix + key
 
+    @property
+    def available(self) -> bool:
+        """False while an outage is being sat out (the cache is skipped)."""
+        down_until = self._down_until
+        return down_until is None or self._clock() >= down_until
+
+    def _failed(self, error: Exception) -> None:
+        with self._lock:
+            first = self._down_until is None
+            self._down_until = self._clock() + OUTAGE_PAUSE_SECONDS
+        if first:
+            # Keys may derive from postal codes, so only the error type is logged.
+            logger.warning(
+                "Redis cache unreachable (%s); skipping it until it answers again.",
+                type(error).__name__,
+            )
+
+    def _answered(self) -> None:
+        if self._down_until is not None:
+            with self._lock:
+                self._down_until = None
+            logger.warning("Redis cache answers again; using it.")
+
     def get(self, key: str) -> bytes | None:
-        """Return the cached bytes, or None on a miss or a Redis failure."""
+        """Return the cached bytes, or None on a miss or while Redis fails."""
+        if not self.available:
+            return None
         try:
             value = self._client.get(self.full_key(key))
         except (redis.RedisError, OSError) as exc:
-            # Keys may derive from postal codes, so only the error type is logged.
-            logger.warning("Cache read failed (%s); treating as a miss.", type(exc).__name__)
+            self._failed(exc)
             return None
-        if value is None:
-            return None
-        return bytes(value)
+        self._answered()
+        return None if value is None else bytes(value)
 
     def set(self, key: str, value: bytes, ttl_seconds: int) -> None:
-        """Store bytes for ttl_seconds; a Redis failure is logged and ignored."""
-        if ttl_seconds <= 0:
+        """Store bytes for ttl_seconds; skipped while Redis fails."""
+        if ttl_seconds <= 0 or not self.available:
             return
         try:
             self._client.set(self.full_key(key), value, ex=ttl_seconds)
         except (redis.RedisError, OSError) as exc:
-            logger.warning("Cache write failed (%s); continuing without it.", type(exc).__name__)
+            self._failed(exc)
+            return
+        self._answered()
+
+    def ping(self) -> bool:
+        """Tell whether Redis answers now (within the short timeout)."""
+        try:
+            self._client.ping()
+        except (redis.RedisError, OSError) as exc:
+            self._failed(exc)
+            return False
+        self._answered()
+        return True
 
     def close(self) -> None:
         """Release the connection pool."""

@@ -1,11 +1,10 @@
-"""Process and database probes for load balancers."""
+"""Process and dependency probes for load balancers."""
 
-from marshmallow import Schema, fields
-from sqlalchemy import text
+from marshmallow import Schema, fields, validate
 
 from server.common.openapi import ApiBlueprint
 from server.errors import problem_response
-from server.extensions import db
+from server.health import service
 
 bp = ApiBlueprint("health", __name__, description="Service probes")
 
@@ -16,6 +15,20 @@ class ProbeSchema(Schema):
     status = fields.String(required=True)
 
 
+class ReadinessSchema(ProbeSchema):
+    """Readiness, with the state of each dependency."""
+
+    database = fields.String(required=True, validate=validate.OneOf(["ok", "unavailable"]))
+    redis = fields.String(
+        required=True,
+        validate=validate.OneOf(["ok", "degraded", "off"]),
+        metadata={
+            "description": "degraded: REDIS_URL is set but Redis does not answer; rate limits "
+            "are kept per process until it does. off: no REDIS_URL."
+        },
+    )
+
+
 @bp.get("/healthz")
 @bp.response(200, ProbeSchema)
 def healthz():
@@ -24,13 +37,17 @@ def healthz():
 
 
 @bp.get("/readyz")
-@bp.response(200, ProbeSchema)
+@bp.response(200, ReadinessSchema)
 @bp.alt_response(503, response="SERVICE_UNAVAILABLE")
 def readyz():
-    """Report whether the database answers."""
-    try:
-        db.session.execute(text("SELECT 1"))
-    except Exception:
-        db.session.rollback()
-        return problem_response(503, "The database is not reachable.", slug="unavailable")
-    return {"status": "ok"}
+    """Report each dependency: 200 while the database answers (Redis is optional), else 503."""
+    state = service.readiness()
+    if state["database"] != "ok":
+        return problem_response(
+            503,
+            "The database is not reachable.",
+            slug="unavailable",
+            headers={"Retry-After": "5"},
+            extensions={"database": state["database"], "redis": state["redis"]},
+        )
+    return state

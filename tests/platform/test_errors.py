@@ -1,5 +1,7 @@
 """Every error is application/problem+json with a stable shape and no internals."""
 
+import os
+
 import pytest
 from werkzeug.exceptions import default_exceptions
 
@@ -87,10 +89,12 @@ def test_every_werkzeug_error_becomes_a_problem(app_factory, status):
 
 def test_readyz_reports_database_down(app_factory):
     healthy = app_factory().test_client()
-    assert healthy.get("/readyz").json == {"status": "ok"}
+    redis = "ok" if os.environ.get("REDIS_URL") else "off"
+    assert healthy.get("/readyz").json == {"status": "ok", "database": "ok", "redis": redis}
     assert healthy.get("/healthz").json == {"status": "ok"}
     broken = app_factory(SQLALCHEMY_DATABASE_URI="postgresql+psycopg://nobody@127.0.0.1:1/none")
-    assert_problem(broken.test_client().get("/readyz"), 503)
+    problem = assert_problem(broken.test_client().get("/readyz"), 503)
+    assert problem["database"] == "unavailable"
     assert broken.test_client().get("/healthz").status_code == 200
 
 
