@@ -18,6 +18,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from server.common.cache import cache_from_url
 from server.common.json import FastJSONProvider
+from server.common.openapi import ServiceUnavailablePlugin
 from server.config import (
     Config,
     ConfigError,
@@ -235,6 +236,7 @@ def register_extensions(app: Flask) -> None:
     api.init_app(
         app,
         spec_kwargs={
+            "extra_plugins": [ServiceUnavailablePlugin()],
             "info": {
                 "description": "Steady is a self-report aid, not a diagnosis. Errors are "
                 "RFC 9457 problem details (application/problem+json)."

@@ -2,6 +2,7 @@
 
 from http import HTTPStatus
 
+from apispec import BasePlugin
 from flask_smorest import Blueprint
 from marshmallow import ValidationError, missing
 from webargs.flaskparser import FlaskParser, is_json_request
@@ -77,3 +78,18 @@ class ApiBlueprint(Blueprint):
     """flask-smorest Blueprint whose JSON bodies are always required."""
 
     ARGUMENTS_PARSER = _JsonBodyParser()
+
+
+# Paths that never touch the database or Redis, so never answer 503.
+NEVER_UNAVAILABLE = {"/healthz"}
+
+
+class ServiceUnavailablePlugin(BasePlugin):
+    """Document on every operation the 503 a slow or unreachable database answers."""
+
+    def operation_helper(self, path=None, operations=None, **kwargs):
+        """Add the 503 problem response to each operation of a path that uses the database."""
+        if path in NEVER_UNAVAILABLE:
+            return
+        for operation in (operations or {}).values():
+            operation.setdefault("responses", {}).setdefault("503", "SERVICE_UNAVAILABLE")
