@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 __all__ = ["ConfigError", "Settings", "create_app"]
 
 JSON_BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+RETRY_AFTER_STATUSES = {429, 503}
 log = logging.getLogger("server.requests")
 
 
@@ -95,6 +96,8 @@ class Settings:
     locator: FindTreatmentLocator | None
     # Rate-limit strings by config key (LOGIN_LIMIT_PER_IP, ...), each one parsed once.
     limits: Mapping[str, str]
+    # RATELIMIT_KEY_PREFIX, for counters kept outside Flask-Limiter's decorators.
+    rate_limit_prefix: str
     fhir_base_url: str
     access_token_lifetime: timedelta
     refresh_token_lifetime: timedelta
@@ -144,6 +147,7 @@ def register_settings(app: Flask) -> None:
         trend_rules=TrendRules.from_config(config),
         locator=locator_from_config(config, app.extensions["steady.cache"]),
         limits=MappingProxyType({key: limit_setting(config, key) for key in limit_keys}),
+        rate_limit_prefix=str(config.get("RATELIMIT_KEY_PREFIX") or ""),
         fhir_base_url=url_setting(config, "FHIR_BASE_URL"),
         access_token_lifetime=access,
         refresh_token_lifetime=refresh,
@@ -198,6 +202,15 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db)
     jwt.init_app(app)
     register_jwt_callbacks(app)
+
+    # Flask-Limiter sets Retry-After on every response of a limited route, but it only
+    # means something on a refusal. Registered before the limiter, so it runs after it.
+    @app.after_request
+    def retry_after_only_on_refusals(response):
+        if response.status_code not in RETRY_AFTER_STATUSES:
+            response.headers.pop("Retry-After", None)
+        return response
+
     limiter.init_app(app)
     # Shared between workers through Redis; in-process only in a Redis-less dev setup.
     app.extensions["steady.cache"] = cache_from_url(app.config.get("REDIS_URL"))
