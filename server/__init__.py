@@ -33,6 +33,7 @@ from server.extensions import api, jwt, limiter, migrate
 
 if TYPE_CHECKING:
     from server.assessments.judgement import Thresholds
+    from server.auth.failures import AccountFailures
     from server.resources.locator import FindTreatmentLocator
     from server.trends.calculations import TrendRules
 
@@ -96,8 +97,8 @@ class Settings:
     locator: FindTreatmentLocator | None
     # Rate-limit strings by config key (LOGIN_LIMIT_PER_IP, ...), each one parsed once.
     limits: Mapping[str, str]
-    # RATELIMIT_KEY_PREFIX, for counters kept outside Flask-Limiter's decorators.
-    rate_limit_prefix: str
+    # Wrong passwords per account, shared by sign-in and re-authentication.
+    account_failures: AccountFailures
     fhir_base_url: str
     access_token_lifetime: timedelta
     refresh_token_lifetime: timedelta
@@ -111,6 +112,7 @@ def register_settings(app: Flask) -> None:
     values (ints, timedeltas) go back into app.config for the extensions that read it there.
     """
     from server.assessments.judgement import Thresholds
+    from server.auth.failures import AccountFailures
     from server.resources.locator import locator_from_config
     from server.trends.calculations import TrendRules
 
@@ -147,7 +149,9 @@ def register_settings(app: Flask) -> None:
         trend_rules=TrendRules.from_config(config),
         locator=locator_from_config(config, app.extensions["steady.cache"]),
         limits=MappingProxyType({key: limit_setting(config, key) for key in limit_keys}),
-        rate_limit_prefix=str(config.get("RATELIMIT_KEY_PREFIX") or ""),
+        account_failures=AccountFailures.from_config(
+            config, limit_setting(config, "LOGIN_FAILURES_PER_ACCOUNT")
+        ),
         fhir_base_url=url_setting(config, "FHIR_BASE_URL"),
         access_token_lifetime=access,
         refresh_token_lifetime=refresh,

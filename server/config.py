@@ -74,6 +74,10 @@ class Config:
     ARGON2_PARALLELISM = 4
 
     RATELIMIT_HEADERS_ENABLED = True
+    # Redis must never be required: while it fails, limits count per process in memory
+    # (Flask-Limiter rechecks Redis with backoff), and a frozen Redis costs at most 0.5 s.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_STORAGE_OPTIONS = {"socket_timeout": 0.5, "socket_connect_timeout": 0.5}
     RATELIMIT_KEY_PREFIX = "steady"
     LOGIN_LIMIT_PER_IP = "30 per minute"
     LOGIN_FAILURES_PER_ACCOUNT = "10 per 15 minutes;100 per hour"
