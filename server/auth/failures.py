@@ -23,6 +23,9 @@ from server.common.settings import settings
 
 log = logging.getLogger(__name__)
 LOCKED = "Too many wrong passwords for this account. Try again later."
+# After the shared storage failed, count here this long before trying it again, so a frozen
+# Redis costs one storage timeout per interval rather than three per request.
+RETRY_SHARED_SECONDS = 10
 T = TypeVar("T")
 
 
@@ -35,6 +38,7 @@ class AccountFailures:
         self._shared = FixedWindowRateLimiter(storage_from_string(storage_uri, **options))
         # Redis must never be required: a dead one costs the shared count, not the limit.
         self._local = FixedWindowRateLimiter(MemoryStorage())
+        self._shared_down_until = 0.0
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any], limit: str) -> AccountFailures:
@@ -48,11 +52,15 @@ class AccountFailures:
 
     def _counted(self, operation: Callable[[RateLimiter], T]) -> T:
         """Run ``operation`` on the shared storage, or in this process when that fails."""
-        try:
-            return operation(self._shared)
-        except self._shared.storage.base_exceptions as error:
-            log.warning("rate-limit storage unreachable (%s); counting here", type(error).__name__)
-            return operation(self._local)
+        if time.monotonic() >= self._shared_down_until:
+            try:
+                return operation(self._shared)
+            except self._shared.storage.base_exceptions as error:
+                self._shared_down_until = time.monotonic() + RETRY_SHARED_SECONDS
+                log.warning(
+                    "rate-limit storage unreachable (%s); counting here", type(error).__name__
+                )
+        return operation(self._local)
 
     def _keys(self, email: str) -> tuple[str, ...]:
         return (self._prefix, "account-failures", f"account:{normalise_email(email)}")
