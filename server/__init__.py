@@ -31,11 +31,12 @@ from server.config import (
     url_setting,
 )
 from server.db import WRITE_OPTION, configure_sqlite
-from server.errors import problem_response, register_error_handlers
+from server.errors import RETRY_AFTER_KEY, problem_response, register_error_handlers
 from server.extensions import api, jwt, limiter, migrate
 
 if TYPE_CHECKING:
     from server.assessments.judgement import Thresholds
+    from server.auth.failures import AccountFailures
     from server.resources.locator import FindTreatmentLocator
     from server.trends.calculations import TrendRules
 
@@ -70,9 +71,12 @@ class SteadyFlask(Flask):
         """Run the after-request hooks, then keep Retry-After only where it means "wait"."""
         response = super().process_response(response)
         # Flask-Limiter adds Retry-After to every limited response, 200 and 401 included;
-        # a client honouring it would wait 15 minutes after one mistyped password.
+        # a client honouring it would wait 15 minutes after one mistyped password. It also
+        # restates ours against its own window: "database down, retry in 5 s" became 56 s.
         if response.status_code not in RETRY_AFTER_STATUSES:
             response.headers.pop("Retry-After", None)
+        elif g.get(RETRY_AFTER_KEY) is not None:
+            response.headers["Retry-After"] = g.get(RETRY_AFTER_KEY)
         return response
 
 
@@ -129,6 +133,8 @@ class Settings:
     locator: FindTreatmentLocator | None
     # Rate-limit strings by config key (LOGIN_LIMIT_PER_IP, ...), each one parsed once.
     limits: Mapping[str, str]
+    # Wrong passwords per account, shared by sign-in and re-authentication.
+    account_failures: AccountFailures
     fhir_base_url: str
     access_token_lifetime: timedelta
     refresh_token_lifetime: timedelta
@@ -147,6 +153,7 @@ def register_settings(app: Flask) -> None:
     because the locator keeps it.
     """
     from server.assessments.judgement import Thresholds
+    from server.auth.failures import AccountFailures
     from server.resources.locator import locator_from_config
     from server.trends.calculations import TrendRules
 
@@ -185,6 +192,9 @@ def register_settings(app: Flask) -> None:
         trend_rules=TrendRules.from_config(config),
         locator=locator_from_config(config, app.extensions["steady.cache"]),
         limits=MappingProxyType({key: limit_setting(config, key) for key in limit_keys}),
+        account_failures=AccountFailures.from_config(
+            config, limit_setting(config, "LOGIN_FAILURES_PER_ACCOUNT")
+        ),
         fhir_base_url=url_setting(config, "FHIR_BASE_URL"),
         access_token_lifetime=access,
         refresh_token_lifetime=refresh,

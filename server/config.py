@@ -95,12 +95,19 @@ class Config:
     EXPORT_LEASE_SECONDS = 60
     # Year-long PDFs rendering at once in one process; more get a 503 so probes stay fast.
     PDF_RENDERS_PER_PROCESS = 2
+    # Every attempt counts (also refused ones: they would probe which emails are counselors).
+    SHARE_LIMIT_PER_PATIENT = "20 per day"
+    RESOURCE_LIMIT_PER_COUNSELOR = "50 per day"
+    LOCATOR_LIMIT_PER_IP = "60 per minute"
     FHIR_BASE_URL = "https://steady.example/fhir"
 
     # Treatment locator (FindTreatment.gov shape); unset means "fallback only".
     TREATMENT_LOCATOR_URL = None
     TREATMENT_LOCATOR_TIMEOUT_SECONDS = 3.0
     TREATMENT_LOCATOR_CACHE_SECONDS = 24 * 3600
+    # Circuit breaker: this many failures in a row answer the fallback at once for a while.
+    TREATMENT_LOCATOR_BREAKER_FAILURES = 5
+    TREATMENT_LOCATOR_BREAKER_SECONDS = 60
 
     API_TITLE = "Steady API"
     API_VERSION = "1.0.0"
@@ -176,6 +183,9 @@ class TestConfig(Config):
     LOGIN_FAILURES_PER_ACCOUNT = "10000 per minute"
     REGISTER_LIMIT_PER_IP = "10000 per minute"
     EXPORT_LIMIT_PER_USER = "10000 per minute"
+    SHARE_LIMIT_PER_PATIENT = "10000 per minute"
+    RESOURCE_LIMIT_PER_COUNSELOR = "10000 per minute"
+    LOCATOR_LIMIT_PER_IP = "10000 per minute"
 
 
 CONFIGS = {

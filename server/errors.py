@@ -13,6 +13,8 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+# Where a problem's own Retry-After is kept, so the limiter cannot restate it.
+RETRY_AFTER_KEY = "steady_retry_after"
 log = logging.getLogger(__name__)
 
 
@@ -111,6 +113,8 @@ def problem_response(
     response.headers.setdefault("Cache-Control", "no-store")
     for name, value in (headers or {}).items():
         response.headers[name] = value
+        if name.lower() == "retry-after":
+            setattr(g, RETRY_AFTER_KEY, str(value))
     return response
 
 

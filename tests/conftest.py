@@ -96,6 +96,11 @@ def app_factory(migrated):
         return built[-1]
 
     yield build
+    if any(built_app.config["REDIS_URL"] != REDIS_URL for built_app in built):
+        # The limiter is one object whose storage is that of the app built last: point it
+        # back at the suite's storage after an app with a deliberately unreachable Redis.
+        built.append(make_test_app(migrated))
+        limiter._storage_dead = False
     for built_app in built:
         if built_app.config["SQLALCHEMY_DATABASE_URI"] != migrated:
             continue  # an app pointed at a deliberately broken database

@@ -35,10 +35,15 @@ def get_me():
 
 @bp.patch("")
 @require_role(*Role)
-@bp.doc(security=BEARER)
+@bp.doc(
+    security=BEARER,
+    description="A wrong current_password counts as a failed sign-in of the account "
+    "(LOGIN_FAILURES_PER_ACCOUNT, shared with POST /auth/login); the attempt that uses up "
+    "the account's attempts answers 429 and ends this sign-in session.",
+)
 @bp.arguments(UpdateMeSchema())
 @bp.response(200, UserSchema)
-@problems(bp, 401, 403, 413, 415)
+@problems(bp, 401, 403, 413, 415, 429)
 def update_me(changes):
     """Change my name, time zone, region or password."""
     return service.update_me(principal=signed_in_user(), session_id=session_id(), changes=changes)
@@ -46,10 +51,15 @@ def update_me(changes):
 
 @bp.delete("")
 @require_role(*Role)
-@bp.doc(security=BEARER)
+@bp.doc(
+    security=BEARER,
+    description="A wrong password counts as a failed sign-in of the account, as on PATCH /me.",
+)
 @bp.arguments(DeleteMeSchema())
 @bp.response(204)
-@problems(bp, 401, 403, 413, 415)
+@problems(bp, 401, 403, 413, 415, 429)
 def delete_me(data):
     """Delete my account and all of my data."""
-    service.delete_me(principal=signed_in_user(), password=data["password"])
+    service.delete_me(
+        principal=signed_in_user(), session_id=session_id(), password=data["password"]
+    )

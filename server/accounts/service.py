@@ -6,6 +6,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from server.accounts.signals import account_deleting
+from server.auth import failures
 from server.auth import service as auth_service
 from server.auth.models import Principal, Role, User
 from server.auth.passwords import hash_password, verify_password
@@ -16,6 +17,9 @@ from server.extensions import db
 
 log = logging.getLogger(__name__)
 EMAIL_TAKEN = "An account with this email already exists."
+SESSION_ENDED = (
+    "Too many wrong passwords for this account, so this sign-in has ended. Sign in again later."
+)
 
 
 def register(
@@ -54,10 +58,23 @@ def _wrong_password(field: str) -> Forbidden:
     )
 
 
-def _require_password(user: User, password: str | None, field: str) -> None:
-    """Refuse unless the given password is the user's current one."""
-    if not password or not verify_password(user.password_hash, password):
+def _require_password(user: User, password: str | None, field: str, session_id: str) -> None:
+    """Refuse unless the given password is the user's current one.
+
+    A wrong one counts as a failed sign-in of the account; the one that uses up its
+    attempts ends this session (a stolen token cannot keep guessing).
+    """
+    if not password:
         raise _wrong_password(field)
+    failures.refuse_if_locked(user.email)
+    if verify_password(user.password_hash, password):
+        return
+    seconds = failures.record_failure(user.email)
+    if seconds:
+        auth_service.logout(session_id=session_id, reason="password_failures")
+        log.warning("too many wrong passwords; session ended user=%s", user.id)
+        raise failures.too_many(SESSION_ENDED, seconds)
+    raise _wrong_password(field)
 
 
 def _lock_with_password_unchanged(user: User, field: str) -> None:
@@ -83,7 +100,7 @@ def update_me(*, principal: Principal, session_id: str, changes: dict) -> User:
     current_password = changes.pop("current_password", None)
     new_hash = None
     if new_password is not None:
-        _require_password(user, current_password, "current_password")
+        _require_password(user, current_password, "current_password", session_id)
         new_hash = hash_password(new_password)
     # argon2 ran without any lock held; the write lock covers only the change itself.
     if new_hash is not None:
@@ -102,10 +119,10 @@ def update_me(*, principal: Principal, session_id: str, changes: dict) -> User:
     return user
 
 
-def delete_me(*, principal: Principal, password: str) -> None:
+def delete_me(*, principal: Principal, session_id: str, password: str) -> None:
     """Delete the account; every row of the person's data goes with it (FK cascade)."""
     user = me(principal)
-    _require_password(user, password, "password")
+    _require_password(user, password, "password", session_id)
     _lock_with_password_unchanged(user, "password")
     account_deleting.send(user)
     db.session.execute(delete(User).where(User.id == user.id))

@@ -1,14 +1,11 @@
 """Sign-up, sign-in, token refresh and sign-out."""
 
-from flask import request
 from flask_jwt_extended import current_user, get_jwt, jwt_required
-from flask_limiter.util import get_remote_address
 
 from server.auth import service
 from server.auth.models import Role
 from server.auth.policy import require_role, session_id
 from server.auth.schemas import LoginSchema, TokenPairSchema
-from server.common.emails import normalise_email
 from server.common.openapi import BEARER, ApiBlueprint, problems
 from server.common.settings import settings
 from server.extensions import limiter
@@ -16,19 +13,11 @@ from server.extensions import limiter
 bp = ApiBlueprint("auth", __name__, url_prefix="/api/v1/auth", description="Sign-up and sessions")
 
 
-def _account_key() -> str:
-    """Rate-limit key for one account: the email being tried."""
-    body = request.get_json(silent=True)
-    email = body.get("email") if isinstance(body, dict) else None
-    return f"account:{normalise_email(str(email))}" if email else get_remote_address()
-
-
 @bp.post("/login")
 @limiter.limit(lambda: settings().limits["LOGIN_LIMIT_PER_IP"])
-@limiter.limit(
-    lambda: settings().limits["LOGIN_FAILURES_PER_ACCOUNT"],
-    key_func=_account_key,
-    deduct_when=lambda response: response.status_code == 401,
+@bp.doc(
+    description="Limited per IP (LOGIN_LIMIT_PER_IP). Wrong passwords count per account "
+    "(LOGIN_FAILURES_PER_ACCOUNT), together with those given to PATCH and DELETE /me."
 )
 @bp.arguments(LoginSchema())
 @bp.response(200, TokenPairSchema)

@@ -5,6 +5,7 @@ import logging
 from flask_jwt_extended import create_access_token, create_refresh_token, get_jti
 from sqlalchemy import select, update
 
+from server.auth import failures
 from server.auth.models import AuthSession, Principal, RefreshToken, User
 from server.auth.passwords import hash_password, needs_rehash, verify_password
 from server.common.emails import normalise_email
@@ -53,9 +54,11 @@ def password_unchanged(user: User) -> bool:
 
 def login(*, email: str, password: str) -> dict:
     """Check credentials and open a new session."""
+    failures.refuse_if_locked(email)
     user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
     if not verify_password(user.password_hash if user else None, password):
         log.info("login failed")
+        failures.record_failure(email)
         raise Unauthorized(BAD_CREDENTIALS)
     # argon2 ran without any lock held; only the short write below takes it.
     new_hash = hash_password(password) if needs_rehash(user.password_hash) else None
@@ -98,13 +101,13 @@ def refresh(*, user: Principal, payload: dict) -> dict:
     return tokens
 
 
-def logout(*, session_id: str) -> None:
+def logout(*, session_id: str, reason: str = "logout") -> None:
     """End one session: its access and refresh tokens stop working."""
     begin_write(db.session)
     db.session.execute(
         update(AuthSession)
         .where(AuthSession.id == session_id, AuthSession.revoked_at.is_(None))
-        .values(revoked_at=utcnow(), revoked_reason="logout")
+        .values(revoked_at=utcnow(), revoked_reason=reason)
     )
     db.session.commit()
 

@@ -16,6 +16,8 @@ from dataclasses import asdict, dataclass
 from http.client import HTTPException
 from typing import Any
 
+import pybreaker
+
 from server.common.cache import Cache
 from server.config import finite_number, float_setting, int_setting, url_setting
 
@@ -36,6 +38,11 @@ _WHITESPACE_RE = re.compile(r"\s+")
 # Start-up limits on the configuration (locator_from_config).
 MAX_TIMEOUT_SECONDS = 30
 MAX_CACHE_SECONDS = 30 * 24 * 3600
+MAX_BREAKER_FAILURES = 100
+MAX_BREAKER_SECONDS = 3600
+# Searches use one of these radii (miles), the asked-for one rounded up: nearby radii share
+# one cache entry and one upstream call, and varying the radius cannot bypass the cache.
+RADIUS_BUCKETS = (5, 10, 25, 50, 100, 250, 500)
 
 
 class LocatorError(Exception):
@@ -196,6 +203,25 @@ def _facility_from_cached(data: Any) -> Facility:
     )
 
 
+def radius_bucket(radius_miles: int) -> int:
+    """The smallest bucket at least ``radius_miles`` (the largest for anything beyond)."""
+    return next(
+        (bucket for bucket in RADIUS_BUCKETS if bucket >= radius_miles), RADIUS_BUCKETS[-1]
+    )
+
+
+class _Breaker(pybreaker.CircuitBreaker):
+    """pybreaker without its lock around the guarded call (danielfm/pybreaker#55).
+
+    Upstream holds one lock for the whole call, so in a threaded worker every locator
+    request would queue behind a slow one; state changes still take the lock.
+    """
+
+    def call(self, func, *args, **kwargs):
+        """Call ``func`` by the rules of the current state, without serialising callers."""
+        return self.state.call(func, *args, **kwargs)
+
+
 def miles_to_metres(radius_miles: int) -> int:
     """Convert a radius in miles to whole metres, as the locator's limitValue expects."""
     return round(radius_miles * METRES_PER_MILE)
@@ -217,6 +243,8 @@ class FindTreatmentLocator:
         cache: Cache | None = None,
         cache_ttl_seconds: int = 86400,
         page_size: int = 20,
+        breaker_failures: int = 5,
+        breaker_seconds: int = 60,
     ) -> None:
         parsed = urllib.parse.urlsplit(base_url)
         if parsed.scheme not in ("http", "https") or not parsed.netloc:
@@ -231,6 +259,11 @@ class FindTreatmentLocator:
         self.cache_ttl_seconds = cache_ttl_seconds
         self.page_size = page_size
         self._opener = _build_opener()
+        # Per process (each worker learns on its own): pybreaker's Redis storage needs Redis
+        # at start-up and, when Redis fails, reports "closed", so it could never open.
+        self.breaker = _Breaker(
+            fail_max=breaker_failures, reset_timeout=breaker_seconds, name="treatment-locator"
+        )
 
     def cache_key(self, postal_code: str, radius_miles: int) -> str:
         """Return the cache key for a search: a SHA-256 digest, never the postal code itself."""
@@ -259,20 +292,26 @@ class FindTreatmentLocator:
         return f"{self.base_url}{SEARCH_PATH}?{query}"
 
     def search(self, postal_code: str, radius_miles: int) -> list[Facility]:
-        """Return facilities within radius_miles of postal_code, nearest first."""
+        """Return facilities within radius_miles (rounded up to a bucket), nearest first."""
         if not isinstance(postal_code, str) or not _clean_postal_code(postal_code):
             raise ValueError("postal_code must be non-empty text.")
         if isinstance(radius_miles, bool) or not isinstance(radius_miles, int):
             raise ValueError("radius_miles must be an integer.")
         if radius_miles <= 0:
             raise ValueError("radius_miles must be positive.")
+        radius_miles = radius_bucket(radius_miles)
 
         key = self.cache_key(postal_code, radius_miles)
         cached = self._from_cache(key)
         if cached is not None:
             return cached
 
-        facilities = parse_response(self._fetch_json(self.search_url(postal_code, radius_miles)))
+        url = self.search_url(postal_code, radius_miles)
+        try:
+            facilities = self.breaker.call(lambda: parse_response(self._fetch_json(url)))
+        except pybreaker.CircuitBreakerError:
+            # Open: answer at once, not after a timeout; the failure that opened it is logged.
+            raise LocatorError("Locator is failing; not asked for a while.") from None
         if self.cache is not None:
             payload = json.dumps([facility.to_dict() for facility in facilities])
             self.cache.set(key, payload.encode("utf-8"), self.cache_ttl_seconds)
@@ -375,9 +414,20 @@ def locator_from_config(
     ttl = int_setting(
         config, "TREATMENT_LOCATOR_CACHE_SECONDS", default=86400, low=1, high=MAX_CACHE_SECONDS
     )
+    breaker_failures = int_setting(
+        config, "TREATMENT_LOCATOR_BREAKER_FAILURES", default=5, low=1, high=MAX_BREAKER_FAILURES
+    )
+    breaker_seconds = int_setting(
+        config, "TREATMENT_LOCATOR_BREAKER_SECONDS", default=60, low=1, high=MAX_BREAKER_SECONDS
+    )
     base_url = url_setting(config, "TREATMENT_LOCATOR_URL", optional=True)
     if base_url is None:
         return None
     return FindTreatmentLocator(
-        base_url, timeout_seconds=timeout, cache=cache, cache_ttl_seconds=ttl
+        base_url,
+        timeout_seconds=timeout,
+        cache=cache,
+        cache_ttl_seconds=ttl,
+        breaker_failures=breaker_failures,
+        breaker_seconds=breaker_seconds,
     )

@@ -1,10 +1,17 @@
 """Public help resources and the treatment locator."""
 
-from flask_jwt_extended import current_user, get_current_user, verify_jwt_in_request
+from flask_jwt_extended import (
+    current_user,
+    get_current_user,
+    get_jwt_identity,
+    verify_jwt_in_request,
+)
 
 from server.auth.models import Role
 from server.auth.policy import require_role, signed_in_user
 from server.common.openapi import BEARER, ApiBlueprint, problems
+from server.common.settings import settings
+from server.extensions import limiter
 from server.resources import service
 from server.resources.schemas import (
     ResourceCreateSchema,
@@ -48,10 +55,17 @@ def list_resources(region=None, kind=None):
 
 @bp.post("")
 @require_role(Role.COUNSELOR)
-@bp.doc(security=BEARER)
+@limiter.limit(
+    lambda: settings().limits["RESOURCE_LIMIT_PER_COUNSELOR"],
+    key_func=lambda: f"resource:{get_jwt_identity()}",
+)
+@bp.doc(
+    security=BEARER,
+    description="Limited per counselor (RESOURCE_LIMIT_PER_COUNSELOR, default 50 a day).",
+)
 @bp.arguments(ResourceCreateSchema())
 @bp.response(201, ResourceSchema)
-@problems(bp, 401, 403, 413, 415)
+@problems(bp, 401, 403, 413, 415, 429)
 def add_resource(data):
     """Add my clinic's line or another resource for the patients who share with me."""
     return service.add_own(counselor=signed_in_user(), data=data)
@@ -68,10 +82,19 @@ def remove_resource(resource_id):
 
 
 @bp.get("/treatment")
-@bp.doc(security=OPTIONAL_BEARER)
+@limiter.limit(lambda: settings().limits["LOCATOR_LIMIT_PER_IP"])
+@bp.doc(
+    security=OPTIONAL_BEARER,
+    description="Limited per IP address (LOCATOR_LIMIT_PER_IP, default 60 a minute). The "
+    "radius is rounded up to 5, 10, 25, 50, 100, 250 or 500 miles before it reaches the "
+    "cache and the provider; radius_miles in the answer says which. After "
+    "TREATMENT_LOCATOR_BREAKER_FAILURES (5) provider failures in a row the fallback is "
+    "answered at once, without asking the provider, for TREATMENT_LOCATOR_BREAKER_SECONDS "
+    "(60).",
+)
 @bp.arguments(TreatmentQuerySchema(), location="query", as_kwargs=True)
 @bp.response(200, TreatmentSchema)
-@problems(bp, 401)
+@problems(bp, 401, 429)
 def find_treatment(postal_code=None, radius_miles=25, region=None):
     """Find treatment near a US ZIP code; never an error page for someone seeking help."""
     return service.find_treatment(

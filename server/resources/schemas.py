@@ -81,7 +81,13 @@ class TreatmentQuerySchema(Schema):
             "gets the region's helplines and the locator link"
         },
     )
-    radius_miles = fields.Integer(load_default=25, validate=validate.Range(min=1, max=500))
+    radius_miles = fields.Integer(
+        load_default=25,
+        validate=validate.Range(min=1, max=500),
+        metadata={
+            "description": "Search radius; rounded up to 5, 10, 25, 50, 100, 250 or 500 miles"
+        },
+    )
     region = fields.String(validate=region_rule)
 
 
@@ -100,6 +106,10 @@ class TreatmentSchema(Schema):
     """Facilities near a place, or helplines and a locator link when none can be fetched."""
 
     source = fields.String(required=True, validate=validate.OneOf(["findtreatment", "fallback"]))
+    radius_miles = fields.Integer(
+        required=True,
+        metadata={"description": "The radius searched: the one asked for, rounded up to a bucket"},
+    )
     facilities = fields.List(fields.Nested(FacilitySchema), required=True)
     helplines = fields.List(fields.Nested(ResourceSchema), required=True)
     locator_url = fields.String(required=True)

@@ -16,7 +16,7 @@ from server.db import begin_write, utcnow
 from server.errors import NotFound
 from server.extensions import db
 from server.resources.catalogue import load_catalogue
-from server.resources.locator import LocatorError, deep_link
+from server.resources.locator import LocatorError, deep_link, radius_bucket
 from server.resources.models import Resource
 
 log = logging.getLogger(__name__)
@@ -194,12 +194,14 @@ def find_treatment(*, region: str, postal_code: str | None, radius_miles: int) -
     """Search the configured locator; on any failure fall back to helplines and a link."""
     # Built and validated once at start-up (server.register_settings), None when unset.
     locator = settings().locator
+    radius_miles = radius_bucket(radius_miles)
     is_zip = bool(postal_code and US_ZIP.fullmatch(postal_code))
     if locator is not None and is_zip and region == "US":
         try:
             facilities = locator.search(postal_code, radius_miles)
             return {
                 "source": "findtreatment",
+                "radius_miles": radius_miles,
                 "facilities": [facility.to_dict() for facility in facilities],
                 "helplines": [],
                 "locator_url": deep_link(postal_code),
@@ -208,6 +210,7 @@ def find_treatment(*, region: str, postal_code: str | None, radius_miles: int) -
             log.warning("treatment locator unavailable; answering with fallback")
     return {
         "source": "fallback",
+        "radius_miles": radius_miles,
         "facilities": [],
         "helplines": list_resources(region=region, kinds=("helpline", "treatment", "crisis")),
         "locator_url": deep_link(postal_code if is_zip and region == "US" else None),

@@ -1,8 +1,12 @@
 """Share endpoints: patients grant and revoke; counselors see and may step back."""
 
+from flask_jwt_extended import get_jwt_identity
+
 from server.auth.models import Role
 from server.auth.policy import require_role, signed_in_user
 from server.common.openapi import BEARER, ApiBlueprint, problems
+from server.common.settings import settings
+from server.extensions import limiter
 from server.sharing import service
 from server.sharing.schemas import ShareCreateSchema, ShareListSchema, ShareSchema
 
@@ -11,10 +15,19 @@ bp = ApiBlueprint("shares", __name__, url_prefix="/api/v1/shares", description="
 
 @bp.post("")
 @require_role(Role.PATIENT)
-@bp.doc(security=BEARER)
+# Every attempt counts, refused ones too: each is a row in two people's lists, or a probe.
+@limiter.limit(
+    lambda: settings().limits["SHARE_LIMIT_PER_PATIENT"],
+    key_func=lambda: f"share:{get_jwt_identity()}",
+)
+@bp.doc(
+    security=BEARER,
+    description="Limited per patient (SHARE_LIMIT_PER_PATIENT, default 20 a day); every "
+    "attempt counts.",
+)
 @bp.arguments(ShareCreateSchema())
 @bp.response(201, ShareSchema)
-@problems(bp, 401, 403, 413, 415)
+@problems(bp, 401, 403, 413, 415, 429)
 def create_share(data):
     """Share my log with a counselor: scoped, with a purpose, until a date."""
     return service.create(patient=signed_in_user(), **data)

@@ -147,6 +147,16 @@ def test_login_is_limited_per_ip(app_factory):
     assert statuses == [401, 401, 429]
 
 
+def test_retry_after_is_only_sent_with_a_refusal(app_factory):
+    client = app_factory(LOGIN_LIMIT_PER_IP="1 per minute").test_client()
+    body = {"email": "a@example.org", "password": "wrong password"}
+    wrong = client.post("/api/v1/auth/login", json=body)
+    limited = client.post("/api/v1/auth/login", json=body)
+    assert (wrong.status_code, limited.status_code) == (401, 429)
+    assert "Retry-After" not in wrong.headers
+    assert int(limited.headers["Retry-After"]) > 0
+
+
 def test_refresh_rotates_and_reuse_revokes_the_session(client, factory):
     person = factory.patient()
     first = client.post("/api/v1/auth/refresh", headers=person.refresh_headers)

@@ -59,6 +59,21 @@ def _database(migrated, monkeypatch):
         ("STEADY_LOGIN_FAILURES_PER_ACCOUNT", "", "''", LIMIT_RULE),
         ("STEADY_EXPORT_LIMIT_PER_USER", "0 per hour", "'0 per hour'", "at least 1 request"),
         ("STEADY_REGISTER_LIMIT_PER_IP", "20", "20", LIMIT_RULE),
+        ("STEADY_SHARE_LIMIT_PER_PATIENT", "0 per day", "'0 per day'", "at least 1 request"),
+        ("STEADY_RESOURCE_LIMIT_PER_COUNSELOR", "many", "'many'", LIMIT_RULE),
+        ("STEADY_LOCATOR_LIMIT_PER_IP", "", "''", LIMIT_RULE),
+        (
+            "STEADY_TREATMENT_LOCATOR_BREAKER_FAILURES",
+            "0",
+            "0",
+            "must be a whole number from 1 to 100",
+        ),
+        (
+            "STEADY_TREATMENT_LOCATOR_BREAKER_SECONDS",
+            "1.5",
+            "1.5",
+            "must be a whole number from 1 to 3600",
+        ),
         ("TREATMENT_LOCATOR_URL", "https://", "'https://'", LOCATOR_URL_RULE),
         ("TREATMENT_LOCATOR_URL", "findtreatment.gov", "'findtreatment.gov'", LOCATOR_URL_RULE),
         ("TREATMENT_LOCATOR_TIMEOUT", "0", "'0'", "must be a number above 0 and at most 30"),
@@ -172,7 +187,10 @@ def test_settings_are_built_once_from_valid_values(app_factory, monkeypatch):
         "EXPORT_LIMIT_PER_USER",
         "LOGIN_FAILURES_PER_ACCOUNT",
         "LOGIN_LIMIT_PER_IP",
+        "LOCATOR_LIMIT_PER_IP",
         "REGISTER_LIMIT_PER_IP",
+        "RESOURCE_LIMIT_PER_COUNSELOR",
+        "SHARE_LIMIT_PER_PATIENT",
     }
     assert settings.fhir_base_url == "https://steady.example/fhir"
     assert settings.access_token_lifetime == timedelta(minutes=60)

@@ -111,3 +111,21 @@ def test_a_counselor_never_sees_another_counselors_resources_in_a_patients_statu
     seen_by_me = resource_names(mine, f"/api/v1/patients/{patient.id}/status")
     assert "My clinic line" in seen_by_me
     assert "Their clinic line" not in seen_by_me
+
+
+def test_resource_creation_is_limited_per_counselor(app_factory):
+    from tests.factories import Factory
+
+    app = app_factory(RESOURCE_LIMIT_PER_COUNSELOR="2 per day")
+    client = app.test_client()
+    factory = Factory(app, client)
+    counselor, colleague = factory.counselor(), factory.counselor()
+
+    assert [add(client, counselor).status_code for _ in range(3)] == [201, 201, 429]
+    limited = add(client, counselor)
+    assert limited.status_code == 429
+    assert limited.content_type == "application/problem+json"
+    assert int(limited.headers["Retry-After"]) > 0
+    assert add(client, colleague).status_code == 201
+    # Retry-After is only for the refusals.
+    assert "Retry-After" not in add(client, colleague).headers

@@ -3,20 +3,27 @@
 import json
 import os
 import socket
+import threading
 import time
 import uuid
+from datetime import UTC, datetime
 
 import pytest
+import time_machine
+from hypothesis import given
+from hypothesis import strategies as st
 
 from server.common.cache import MemoryCache, RedisCache
 from server.resources.locator import (
     MAX_RESPONSE_BYTES,
+    RADIUS_BUCKETS,
     Facility,
     FindTreatmentLocator,
     LocatorError,
     deep_link,
     locator_from_config,
     miles_to_metres,
+    radius_bucket,
 )
 from tests.fakes import (
     ROW_FULL,
@@ -155,6 +162,28 @@ def test_different_radius_misses_the_cache(locator, upstream):
     locator.search("62701", 25)
     locator.search("62701", 50)
     assert len(upstream.searches()) == 2
+
+
+def test_radii_in_one_bucket_share_the_cache_and_the_upstream_query(locator, upstream, cache):
+    assert locator.search("62701", 11) == locator.search("62701", 24)
+    [seen] = upstream.searches()
+    assert seen.query["limitValue"] == [str(miles_to_metres(25))]
+    assert cache.keys == [locator.cache_key("62701", 25)]
+
+
+@given(st.integers(min_value=1, max_value=500))
+def test_a_radius_rounds_up_to_the_smallest_bucket_that_covers_it(radius):
+    bucket = radius_bucket(radius)
+    assert bucket in RADIUS_BUCKETS
+    assert bucket >= radius
+    assert all(smaller < radius for smaller in RADIUS_BUCKETS if smaller < bucket)
+    assert radius_bucket(bucket) == bucket
+
+
+@given(st.integers(min_value=1, max_value=500), st.integers(min_value=1, max_value=500))
+def test_radius_buckets_keep_the_order_of_radii(a, b):
+    if a <= b:
+        assert radius_bucket(a) <= radius_bucket(b)
 
 
 def test_cache_key_is_a_digest_not_the_postal_code(locator, cache):
@@ -341,6 +370,71 @@ def test_errors_do_not_mention_the_postal_code(locator, upstream, caplog):
     assert "90210" not in caplog.text
 
 
+# --- circuit breaker -----------------------------------------------------------------------
+
+
+def test_the_breaker_opens_after_repeated_failures_then_recovers(upstream):
+    locator = FindTreatmentLocator(upstream.base_url, breaker_failures=3, breaker_seconds=30)
+    upstream.reply = Reply(status=500, body=b"oops")
+    with time_machine.travel(datetime(2026, 12, 1, 9, 0, tzinfo=UTC), tick=False) as clock:
+        for _ in range(5):
+            with pytest.raises(LocatorError):
+                locator.search("62701", 25)
+        assert len(upstream.searches()) == 3
+        assert locator.breaker.current_state == "open"
+
+        upstream.reply = Reply(body=payload(ROW_MINIMAL))
+        clock.shift(31)
+        assert [f.name for f in locator.search("62701", 25)] == ["Hilltop Clinic"]
+        assert locator.breaker.current_state == "closed"
+        assert len(upstream.searches()) == 4
+
+
+def test_a_failed_trial_call_opens_the_breaker_again(upstream):
+    locator = FindTreatmentLocator(upstream.base_url, breaker_failures=1, breaker_seconds=30)
+    upstream.reply = Reply(status=503)
+    with time_machine.travel(datetime(2026, 12, 1, 9, 0, tzinfo=UTC), tick=False) as clock:
+        with pytest.raises(LocatorError):
+            locator.search("62701", 25)
+        clock.shift(31)
+        with pytest.raises(LocatorError):
+            locator.search("62701", 25)
+        with pytest.raises(LocatorError):
+            locator.search("62701", 25)
+    assert len(upstream.searches()) == 2
+    assert locator.breaker.current_state == "open"
+
+
+def test_a_success_resets_the_count_of_failures(upstream):
+    locator = FindTreatmentLocator(upstream.base_url, breaker_failures=2)
+    for reply in (Reply(status=500), Reply(body=payload()), Reply(status=500)):
+        upstream.reply = reply
+        try:
+            locator.search("62701", 25)
+        except LocatorError:
+            pass
+    assert locator.breaker.current_state == "closed"
+
+
+def test_the_breaker_does_not_serialise_concurrent_searches(upstream):
+    # pybreaker's own call() holds a lock throughout; two searches must be in flight at once.
+    upstream.reply = Reply(body=payload(ROW_MINIMAL), delay=5.0)
+    locator = FindTreatmentLocator(upstream.base_url, timeout_seconds=5.0)
+    threads = [
+        threading.Thread(target=locator.search, args=(code, 25)) for code in ("62701", "62702")
+    ]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + 4
+    while len(upstream.searches()) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    in_flight = len(upstream.searches())
+    upstream.release.set()
+    for thread in threads:
+        thread.join(timeout=5)
+    assert in_flight == 2
+
+
 # --- defensive row parsing -----------------------------------------------------------------
 
 
@@ -470,6 +564,7 @@ def test_locator_from_config_defaults(upstream):
     assert locator.timeout_seconds == 3.0
     assert locator.cache_ttl_seconds == 86400
     assert locator.cache is cache
+    assert (locator.breaker.fail_max, locator.breaker.reset_timeout) == (5, 60)
 
 
 def test_locator_from_config_reads_overrides(upstream):

@@ -247,6 +247,7 @@ def test_provider_answers_with_facilities(located, fake):
     assert response.status_code == 200
     assert response.json == {
         "source": "findtreatment",
+        "radius_miles": 10,
         "facilities": FACILITIES,
         "helplines": [],
         "locator_url": "https://findtreatment.gov/locator?sAddr=62701",
@@ -395,3 +396,101 @@ def test_the_postal_code_goes_upstream_only_when_asked(app_factory, fake):
         found = client.get("/api/v1/resources/treatment?postal_code=62701", headers=headers)
         assert found.json["source"] == "findtreatment"
         assert [query["sAddr"] for _, query in fake.requests] == [["62701"]]
+
+
+# --- treatment: limits, radius buckets and the circuit breaker ----------------------------------
+
+TREATMENT = "/api/v1/resources/treatment"
+
+
+def test_the_locator_is_limited_per_ip(app_factory, fake):
+    client = app_factory(TREATMENT_LOCATOR_URL=fake.url, LOCATOR_LIMIT_PER_IP="2 per minute")
+    client = client.test_client()
+    here = {"REMOTE_ADDR": "203.0.113.7"}
+    first = client.get(TREATMENT, query_string={"postal_code": "62701"}, environ_base=here)
+    assert first.status_code == 200
+    assert "Retry-After" not in first.headers
+    assert client.get(TREATMENT, environ_base=here).status_code == 200
+    limited = client.get(TREATMENT, query_string={"postal_code": "62702"}, environ_base=here)
+    assert limited.status_code == 429
+    assert limited.content_type == "application/problem+json"
+    assert int(limited.headers["Retry-After"]) > 0
+    # Nothing went upstream for the refused request; another address is not affected.
+    assert [query["sAddr"] for _, query in fake.requests] == [["62701"]]
+    elsewhere = {"REMOTE_ADDR": "198.51.100.9"}
+    assert client.get(TREATMENT, environ_base=elsewhere).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("asked", "used"),
+    [(1, 5), (5, 5), (6, 10), (11, 25), (26, 50), (51, 100), (101, 250), (251, 500)],
+)
+def test_the_radius_is_rounded_up_to_a_bucket(located, fake, asked, used):
+    body = located.get(TREATMENT, query_string={"postal_code": "62701", "radius_miles": asked})
+    assert body.json["source"] == "findtreatment"
+    assert body.json["radius_miles"] == used
+    [(_, query)] = fake.requests
+    assert query["limitValue"] == [str(round(used * 1609.344))]
+
+
+def test_nearby_radii_share_one_cache_entry_and_one_upstream_call(located, fake):
+    answers = [
+        located.get(TREATMENT, query_string={"postal_code": "62701", "radius_miles": radius})
+        for radius in (11, 17, 20, 24, 25)
+    ]
+    assert {answer.json["radius_miles"] for answer in answers} == {25}
+    assert {answer.json["source"] for answer in answers} == {"findtreatment"}
+    assert len(fake.requests) == 1
+    located.get(TREATMENT, query_string={"postal_code": "62701", "radius_miles": 26})
+    assert len(fake.requests) == 2
+
+
+def test_the_fallback_says_which_radius_it_would_use(client):
+    body = client.get(TREATMENT, query_string={"postal_code": "62701", "radius_miles": 30}).json
+    assert (body["source"], body["radius_miles"]) == ("fallback", 50)
+
+
+def test_the_breaker_opens_after_repeated_failures_and_recovers(app_factory, fake):
+    client = app_factory(TREATMENT_LOCATOR_URL=fake.url).test_client()
+    fake.reply = Reply(status=503, body=b"busy")
+    start = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    with time_machine.travel(start, tick=False) as clock:
+        sources = [
+            client.get(TREATMENT, query_string={"postal_code": "62701"}).json["source"]
+            for _ in range(8)
+        ]
+        # Five failures in a row open it; the rest are answered without calling upstream.
+        assert sources == ["fallback"] * 8
+        assert len(fake.requests) == 5
+
+        fake.reply = Reply()
+        clock.shift(59)
+        still_open = client.get(TREATMENT, query_string={"postal_code": "62701"}).json
+        assert still_open["source"] == "fallback"
+        assert len(fake.requests) == 5
+        # After 60 s one trial call goes through; it succeeds, so the breaker closes.
+        clock.shift(2)
+        assert (
+            client.get(TREATMENT, query_string={"postal_code": "62701"}).json["source"]
+            == "findtreatment"
+        )
+        assert (
+            client.get(TREATMENT, query_string={"postal_code": "62702"}).json["source"]
+            == "findtreatment"
+        )
+        assert len(fake.requests) == 7
+
+
+def test_a_slow_provider_holds_no_worker_once_the_breaker_is_open(app_factory, fake):
+    fake.reply = Reply(delay=5.0)
+    client = app_factory(
+        TREATMENT_LOCATOR_URL=fake.url,
+        TREATMENT_LOCATOR_TIMEOUT_SECONDS=0.2,
+        TREATMENT_LOCATOR_BREAKER_FAILURES=2,
+    ).test_client()
+    for _ in range(4):
+        body = client.get(TREATMENT, query_string={"postal_code": "62701"}).json
+        assert body["source"] == "fallback"
+        assert names(body["helplines"]) == US_FALLBACK
+    # Two timed out; the other two never waited on the upstream at all.
+    assert len(fake.requests) == 2

@@ -181,3 +181,27 @@ def test_consent_history_outlives_a_departing_counselor(client, factory):
         for e in client.get("/api/v1/me/access-log", headers=patient.headers).json["items"]
     ]
     assert actions[0] == "share_revoked"
+
+
+def test_share_creation_is_limited_per_patient(app_factory):
+    from tests.factories import Factory
+
+    app = app_factory(SHARE_LIMIT_PER_PATIENT="3 per day")
+    client = app.test_client()
+    factory = Factory(app, client)
+    patient, other, counselor = factory.patient(), factory.patient(), factory.counselor()
+
+    def create(person, email=counselor.email):
+        return client.post("/api/v1/shares", json=share_body(email), headers=person.headers)
+
+    # A refused attempt counts too, so counselors' emails cannot be probed without end.
+    assert create(patient, "nobody@example.org").status_code == 422
+    assert [create(patient).status_code for _ in range(3)] == [201, 201, 429]
+    limited = create(patient)
+    assert limited.status_code == 429
+    assert limited.content_type == "application/problem+json"
+    assert int(limited.headers["Retry-After"]) > 0
+    # Only one row was added per allowed attempt, and another patient is not affected.
+    assert len(client.get("/api/v1/shares", headers=patient.headers).json["items"]) == 2
+    assert create(other).status_code == 201
+    assert len(client.get("/api/v1/shares", headers=counselor.headers).json["items"]) == 3
