@@ -20,6 +20,7 @@ from server.common.json import FastJSONProvider
 from server.config import (
     Config,
     ConfigError,
+    check_shared_rate_limits,
     config_from_env,
     duration_setting,
     int_setting,
@@ -148,6 +149,7 @@ def register_settings(app: Flask) -> None:
         access_token_lifetime=access,
         refresh_token_lifetime=refresh,
     )
+    check_shared_rate_limits(config, os.environ)
     config.update(numbers)
     config["JWT_ACCESS_TOKEN_EXPIRES"] = access
     config["JWT_REFRESH_TOKEN_EXPIRES"] = refresh
