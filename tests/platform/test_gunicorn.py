@@ -258,10 +258,12 @@ def test_request_past_the_deadline_answers_503_problem_and_logs_no_query(server)
 
 
 def test_an_aborted_worker_answers_its_requests_503_problem(database, tmp_path):
-    running = Server(database, tmp_path / "gunicorn.log", "tests.gunicorn_app:app")
+    running = Server(
+        database, tmp_path / "gunicorn.log", "--graceful-timeout", "1", "tests.gunicorn_app:app"
+    )
     try:
         with running.connect() as slow:
-            slow.sendall(b"GET /test/slow?seconds=5&q=" + CANARY.encode() + b" HTTP/1.1\r\n")
+            slow.sendall(b"GET /test/slow?seconds=3&q=" + CANARY.encode() + b" HTTP/1.1\r\n")
             slow.sendall(b"Host: t\r\n\r\n")
             running.wait_for_log("slow request started")
             # What the arbiter sends a worker that missed its heartbeat.
@@ -271,6 +273,24 @@ def test_an_aborted_worker_answers_its_requests_503_problem(database, tmp_path):
         assert headers["retry-after"] == "5"
         assert "Request unanswered at abort: answering 503" in running.log
         assert CANARY not in running.log
+    finally:
+        running.stop()
+
+
+def test_with_redis_several_workers_share_the_limits(database, tmp_path):
+    redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+    redis = pytest.importorskip("redis").Redis.from_url(redis_url, socket_connect_timeout=0.5)
+    try:
+        redis.ping()
+    except OSError:
+        pytest.skip("no Redis to share limits through")
+    finally:
+        redis.close()
+    running = Server(database, tmp_path / "gunicorn.log", "wsgi:app", REDIS_URL=redis_url)
+    try:
+        running.wait_for_log("Booting worker", count=2)
+        assert running.request(b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")[0] == 200
+        assert len(running.worker_pids()) == 2 and "Worker failed to boot" not in running.log
     finally:
         running.stop()
 
