@@ -4,7 +4,6 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
-WORKERS ?= 2
 
 .PHONY: run test lint spec migrate bench
 
@@ -17,12 +16,12 @@ $(BIN)/.installed: requirements.txt requirements-dev.txt
 ## Set up, migrate the database to head and serve on http://127.0.0.1:8000
 run: $(BIN)/.installed
 	$(BIN)/flask --app wsgi db upgrade
-	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) wsgi:app
+	$(BIN)/gunicorn -c gunicorn.conf.py --bind $(HOST):$(PORT) wsgi:app
 
 ## Set up, lint (ruff, import-linter contracts) and run the whole test suite (SQLite; DATABASE_URL/REDIS_URL switch backends)
 test: $(BIN)/.installed
-	$(BIN)/ruff check server tests bench
-	$(BIN)/ruff format --check server tests bench
+	$(BIN)/ruff check server tests bench gunicorn.conf.py
+	$(BIN)/ruff format --check server tests bench gunicorn.conf.py
 	$(BIN)/lint-imports
 	$(BIN)/pytest -q
 

@@ -2,12 +2,13 @@
 
 Run by hand from the repository root (not part of the test suite; needs `wrk`):
 
-    .venv/bin/python -m bench.bench_request_path [--seconds 10] [--workers 2] [--repo PATH]
+    .venv/bin/python -m bench.bench_request_path [--seconds 10] [--workers N] [--repo PATH]
 
 In one run it migrates a throw-away SQLite database (or the one in --database-url),
-starts Steady with gunicorn, registers a patient and logs 90 days through the API, sets
+starts Steady with gunicorn as `make run` does (its gunicorn.conf.py: one threaded worker
+without Redis), registers a patient and logs 90 days through the API, sets
 up two counselors (5 and 50 sharing patients), starts the naive peer
-(bench/naive_peer) with the same number of workers on its own SQLite file, then drives
+(bench/naive_peer) with 2 sync workers (or --workers) on its own SQLite file, then drives
 each endpoint with wrk (2 s warm-up, then a timed run) and prints req/s, p50, errors and
 each endpoint's ratio to the same server's GET /healthz (measured first and again last;
 the mean of the two). Absolute numbers depend on the machine; the ratios are the point.
@@ -128,10 +129,10 @@ def expect(status: int, wanted: tuple[int, ...], what: str) -> None:
 
 
 def start_gunicorn(
-    gunicorn: str, app: str, cwd: Path, env: dict, port: int, workers: int, log: Path
+    gunicorn: str, app: str, cwd: Path, env: dict, port: int, options: list[str], log: Path
 ) -> subprocess.Popen:
     """Start gunicorn; its output (Steady logs every request) goes to `log`, not the terminal."""
-    command = [gunicorn, "--workers", str(workers), "--bind", f"127.0.0.1:{port}"]
+    command = [gunicorn, *options, "--bind", f"127.0.0.1:{port}"]
     command += ["--log-level", "warning", app]
     with log.open("ab") as output:
         server = subprocess.Popen(command, cwd=cwd, env=env, stdout=output, stderr=output)
@@ -282,7 +283,11 @@ def measure(
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10.0, help="timed run per endpoint")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (both servers)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        help="gunicorn workers of both servers (default: Steady's gunicorn.conf.py; peer 2)",
+    )
     parser.add_argument("--database-url", help="Steady's database; default: a temporary SQLite")
     parser.add_argument("--redis-url", help="default: none (in-process limits and cache)")
     parser.add_argument(
@@ -327,15 +332,22 @@ def main() -> int:
             check=True,
             capture_output=True,
         )
+        workers = ["--workers", str(options.workers)] if options.workers else []
+        # An older checkout without gunicorn.conf.py runs gunicorn's defaults (sync workers).
+        steady_config = ["-c", "gunicorn.conf.py"] if (repo / "gunicorn.conf.py").exists() else []
+        steady_options = steady_config + (workers or ([] if steady_config else ["--workers", "2"]))
         steady = start_gunicorn(
             str(steady_bin / "gunicorn"),
             "wsgi:app",
             repo,
             steady_env,
             steady_port,
-            options.workers,
+            steady_options,
             workdir / "steady.log",
         )
+        # An empty config file: the peer must not pick up ./gunicorn.conf.py.
+        (workdir / "peer.conf.py").write_text("")
+        peer_options = ["-c", str(workdir / "peer.conf.py"), *(workers or ["--workers", "2"])]
         peer_gunicorn = str(Path(sys.executable).with_name("gunicorn"))
         peer = start_gunicorn(
             peer_gunicorn,
@@ -343,7 +355,7 @@ def main() -> int:
             HERE,
             peer_env,
             peer_port,
-            options.workers,
+            peer_options,
             workdir / "peer.log",
         )
         wait_until_up(steady_port, steady)
@@ -365,7 +377,7 @@ def main() -> int:
         large_email, large_token = sign_up(steady_port, "counselor", "counselor-large", run)
         caseload = [(n, small_email) for n in range(SMALL_CASELOAD)]
         caseload += [(SMALL_CASELOAD + n, large_email) for n in range(LARGE_CASELOAD)]
-        with ThreadPoolExecutor(max_workers=2 * options.workers) as pool:
+        with ThreadPoolExecutor(max_workers=4) as pool:
             jobs = [
                 pool.submit(caseload_patient, steady_port, run, n, email, days[:CASELOAD_DAYS])
                 for n, email in caseload
@@ -435,7 +447,8 @@ def main() -> int:
         database = "PostgreSQL" if "postgresql" in steady_env["DATABASE_URL"] else "SQLite"
         print(
             f"Steady at {repo} on {database}{' + Redis' if options.redis_url else ''}; "
-            f"naive peer on SQLite; gunicorn {options.workers} sync workers each; "
+            f"naive peer on SQLite; gunicorn {' '.join(steady_options)} for Steady, "
+            f"{' '.join(peer_options[2:])} (sync) for the peer; "
             f"wrk -t{THREADS} -c{CONNECTIONS}, {WARM_UP_SECONDS}s warm-up + "
             f"{options.seconds:g}s per endpoint; {os.cpu_count()} CPUs shared by client "
             "and servers",

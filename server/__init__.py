@@ -23,6 +23,7 @@ from server.common.openapi import ServiceUnavailablePlugin
 from server.config import (
     Config,
     ConfigError,
+    check_shared_rate_limits,
     config_from_env,
     duration_setting,
     int_setting,
@@ -201,6 +202,7 @@ def register_settings(app: Flask) -> None:
         export_lease=timedelta(seconds=numbers["EXPORT_LEASE_SECONDS"]),
         pdf_render_slots=threading.BoundedSemaphore(numbers["PDF_RENDERS_PER_PROCESS"]),
     )
+    check_shared_rate_limits(config, os.environ)
     config.update(numbers)
     config["JWT_ACCESS_TOKEN_EXPIRES"] = access
     config["JWT_REFRESH_TOKEN_EXPIRES"] = refresh

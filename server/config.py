@@ -331,3 +331,29 @@ def duration_setting(config: Mapping[str, Any], key: str, *, high: timedelta) ->
         rule = f"must be a duration (timedelta or seconds) above 0 and at most {high}"
         raise refused(key, value, rule)
     return duration
+
+
+def check_shared_rate_limits(config: Mapping[str, Any], environ: Mapping[str, str]) -> None:
+    """Refuse several gunicorn workers that would each count rate limits in their own memory.
+
+    gunicorn.conf.py exports gunicorn's worker count as STEADY_SERVER_WORKERS. A production app
+    under a gunicorn started without that file cannot know the count, so it refuses as well.
+    """
+    if not str(config.get("RATELIMIT_STORAGE_URI") or "memory://").startswith("memory://"):
+        return
+    if config.get("SERVER_WORKERS") is None:
+        under_gunicorn = environ.get("SERVER_SOFTWARE", "").startswith("gunicorn/")
+        if under_gunicorn and config.get("ENV_NAME") == "production":
+            raise ConfigError(
+                "gunicorn was started without gunicorn.conf.py, so its number of workers is "
+                "unknown and rate limits are kept in each worker's memory: set REDIS_URL to "
+                "share them, or start gunicorn with -c gunicorn.conf.py (one worker without it)."
+            )
+        return
+    workers = int_setting(config, "SERVER_WORKERS", default=1, low=1, high=1024)
+    if workers > 1:
+        raise ConfigError(
+            f"gunicorn runs {workers} workers (-w / WEB_CONCURRENCY) but rate limits are kept in "
+            "each worker's memory, so every limit would be multiplied: set REDIS_URL to share "
+            "them, or run one worker."
+        )

@@ -8,6 +8,7 @@ import marshmallow as ma
 from flask import Flask, Response, current_app, g, json
 from flask_smorest import Api
 from flask_smorest.utils import prepare_response
+from gunicorn.http.errors import ParseException as MalformedHttp
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -229,6 +230,11 @@ def register_error_handlers(app: Flask) -> None:
             slug="unavailable",
             headers={"Retry-After": "5"},
         )
+
+    @app.errorhandler(MalformedHttp)
+    def handle_malformed_body(error: MalformedHttp):
+        # gunicorn reads a chunked body as the app asks for it, so its errors surface here.
+        return problem_response(400, "The request body is not valid HTTP/1.1 (chunked body).")
 
     @app.errorhandler(Exception)
     def handle_unexpected(error: Exception):
