@@ -239,6 +239,30 @@ def test_a_malformed_chunked_body_is_a_400_problem_not_a_500(server):
     assert CANARY not in server.log
 
 
+def test_a_client_that_sends_the_whole_oversized_body_first_still_gets_the_413(server):
+    # Python's urllib and several mobile HTTP stacks write the body before reading.
+    body = b'{"email": "' + b"a" * 10_000_000 + b'", "password": "x"}'
+    head = (
+        b"POST /api/v1/auth/login HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+        b"Content-Length: " + str(len(body)).encode() + b"\r\nConnection: close\r\n\r\n"
+    )
+    with server.connect() as sock:
+        sock.sendall(head + body)  # a broken pipe here was the bug
+        status, headers, answer = read_response(sock)
+    problem = assert_problem(status, headers, answer, 413)
+    assert "65536 bytes" in problem["detail"]
+
+
+def test_an_oversized_chunked_body_is_a_413_not_invalid_json(server):
+    chunk = b"a" * 40_000
+    chunks = b"".join(b"%x\r\n%s\r\n" % (len(chunk), chunk) for _ in range(3))
+    status, headers, answer = server.request(
+        b"POST /api/v1/auth/login HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+        b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n" + chunks + b"0\r\n\r\n"
+    )
+    assert_problem(status, headers, answer, 413)
+
+
 def test_request_past_the_deadline_answers_503_problem_and_logs_no_query(server):
     with server.connect() as slow:
         slow.sendall(b"GET /test/slow?seconds=6&postal_code=" + CANARY.encode() + b" HTTP/1.1\r\n")
