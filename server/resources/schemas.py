@@ -4,7 +4,7 @@ from marshmallow import Schema, fields, validate
 
 from server.common.fields import Text
 from server.common.validation import region_rule
-from server.resources.catalogue import ENTRY_KINDS
+from server.resources.catalogue import COUNSELOR_KINDS, ENTRY_KINDS
 
 
 class ProviderSchema(Schema):
@@ -40,7 +40,7 @@ class ResourceCreateSchema(Schema):
     """A counselor's own resource (their clinic's line), shown to patients sharing with them."""
 
     name = Text(required=True, validate=validate.Length(min=1, max=200))
-    kind = fields.String(required=True, validate=validate.OneOf(ENTRY_KINDS))
+    kind = fields.String(required=True, validate=validate.OneOf(COUNSELOR_KINDS))
     region = fields.String(required=True, validate=region_rule)
     phone = Text(allow_none=True, load_default=None, validate=validate.Length(max=60))
     sms = Text(allow_none=True, load_default=None, validate=validate.Length(max=120))
@@ -103,3 +103,30 @@ class TreatmentSchema(Schema):
     facilities = fields.List(fields.Nested(FacilitySchema), required=True)
     helplines = fields.List(fields.Nested(ResourceSchema), required=True)
     locator_url = fields.String(required=True)
+
+
+class RegionSchema(Schema):
+    """What Steady knows for one ISO 3166-1 region."""
+
+    code = fields.String(required=True, metadata={"example": "FR"})
+    curated = fields.Boolean(
+        required=True, metadata={"description": "Steady ships hand-checked entries for it"}
+    )
+    emergency = fields.String(
+        required=True,
+        validate=validate.OneOf(["curated", "derived", "fallback"]),
+        metadata={
+            "description": "Where its emergency entry comes from: a curated entry; the "
+            "number Android's and libphonenumber's tables agree on; or, with no confirmed "
+            "number, the fallback advice to call the local emergency number (112 or 911 "
+            "from a mobile usually connects, but not everywhere)"
+        },
+    )
+    treatment_finder_url = fields.String(required=True)
+
+
+class RegionListSchema(Schema):
+    """Every region a person may choose, and the default when they choose none."""
+
+    default = fields.String(required=True, metadata={"example": "US"})
+    items = fields.List(fields.Nested(RegionSchema), required=True)

@@ -1,0 +1,25 @@
+"""regional resources: an emergency entry and the crisis-line directory for every region
+
+Revision ID: 0004
+Revises: 0003
+Create Date: 2026-12-01 13:30:00
+
+"""
+
+# revision identifiers, used by Alembic.
+revision = "0004"
+down_revision = "0003"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    from alembic import op
+
+    from server.resources.service import sync_catalogue
+
+    sync_catalogue(op.get_bind())
+
+
+def downgrade():
+    pass  # the rows are data; an older release's sync-resources removes what it doesn't ship
