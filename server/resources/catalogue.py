@@ -22,9 +22,13 @@ ENTRY_KINDS: tuple[str, ...] = (
     "treatment",
     "harm_reduction",
     "medical",
+    "clinic",
+    "peer_support",
 )
-# Counselors add their own clinic's lines; the directory is Steady's alone.
-COUNSELOR_KINDS: tuple[str, ...] = tuple(kind for kind in ENTRY_KINDS if kind != "directory")
+# Counselors add their own services only. Emergency, crisis, poison (medical),
+# harm-reduction and directory entries come from the catalogue alone, so nobody can plant
+# a look-alike "emergency" number in a patient's crisis screen.
+COUNSELOR_KINDS: tuple[str, ...] = ("clinic", "treatment", "helpline", "peer_support")
 # The one directory of crisis lines with a page per country; the research saw this form
 # of its URL first-hand (findahelpline.com/AU).
 DIRECTORY_URL = "https://findahelpline.com/{region}"

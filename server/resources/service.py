@@ -13,11 +13,10 @@ from flask import current_app
 from sqlalchemy import Connection, case, delete, func, insert, select, update
 
 from server.auth.models import User
-from server.common.dates import local_today
 from server.common.settings import settings
 from server.common.validation import REGION_CODES
 from server.db import begin_write, utcnow
-from server.errors import NotFound
+from server.errors import NotFound, ValidationFailed
 from server.extensions import db
 from server.resources.catalogue import (
     CATALOGUE_NAMESPACE,
@@ -33,19 +32,21 @@ US_ZIP = re.compile(r"[0-9]{5}(-[0-9]{4})?")
 
 # Kinds shown for a day's level and for each of its reasons; a day gets the union, so a
 # crisis that is also severe still lists treatment and medical help after the lines.
+SUPPORT_KINDS = ("treatment", "clinic", "helpline", "peer_support")
 KINDS_FOR_LEVEL = {
     "crisis": ("emergency", "crisis", "directory"),
-    "severe": ("crisis", "emergency", "directory", "medical", "treatment", "helpline"),
-    "worsening": ("treatment", "helpline"),
+    "severe": ("crisis", "emergency", "directory", "medical", *SUPPORT_KINDS),
+    "worsening": SUPPORT_KINDS,
 }
 KINDS_FOR_REASON = {
     "crisis": ("emergency", "crisis", "directory"),
-    "severe_symptoms": ("crisis", "emergency", "directory", "medical", "treatment", "helpline"),
+    "severe_symptoms": ("crisis", "emergency", "directory", "medical", *SUPPORT_KINDS),
     "dehydration_risk": ("medical", "emergency"),
     "overdose_risk": ("harm_reduction", "emergency"),
-    "worsening_total": ("treatment", "helpline"),
-    "worsening_symptom": ("treatment", "helpline"),
+    "worsening_total": SUPPORT_KINDS,
+    "worsening_symptom": SUPPORT_KINDS,
 }
+MAX_OWN_RESOURCES = 20
 KIND_ORDER = (
     "emergency",
     "crisis",
@@ -53,7 +54,9 @@ KIND_ORDER = (
     "harm_reduction",
     "medical",
     "treatment",
+    "clinic",
     "helpline",
+    "peer_support",
 )
 # Shown first wherever an emergency entry is called for but the region has none that is
 # confirmed: never a number nobody has confirmed, and 112/911 only as something to try.
@@ -133,6 +136,7 @@ class ResourceView:
     verified_on: date | None
     owner_id: str | None
     owner_name: str | None
+    added_on: date | None  # counselors' entries: the day added (they carry no verified_on)
 
     @property
     def provided_by(self) -> dict | None:
@@ -140,6 +144,16 @@ class ResourceView:
         if self.owner_id is None:
             return None
         return {"id": self.owner_id, "display_name": self.owner_name}
+
+
+_COLUMNS = [field.name for field in dataclasses.fields(ResourceView) if field.name != "added_on"]
+
+
+def _view(row) -> ResourceView:
+    """A resource row as shown to people."""
+    values = {name: row._mapping[name] for name in _COLUMNS}
+    added_on = row.created_at.date() if row.owner_id is not None else None  # a UTC date
+    return ResourceView(**values, added_on=added_on)
 
 
 def fallback_emergency(region: str) -> ResourceView:
@@ -158,6 +172,7 @@ def fallback_emergency(region: str) -> ResourceView:
         verified_on=None,
         owner_id=None,
         owner_name=None,
+        added_on=None,
     )
 
 
@@ -172,10 +187,9 @@ class ResourceCache:
         stamp = tuple(db.session.execute(_STAMP).one())
         snapshot = self._snapshot
         if snapshot is None or snapshot[0] != stamp:
-            names = [field.name for field in dataclasses.fields(ResourceView)]
             by_region = defaultdict(list)
             for row in db.session.execute(_ALL):
-                by_region[row.region].append(ResourceView(**{n: row._mapping[n] for n in names}))
+                by_region[row.region].append(_view(row))
             regions = {region: tuple(rows) for region, rows in by_region.items()}
             snapshot = self._snapshot = (stamp, regions)
         return snapshot[1].get(region, ())
@@ -200,13 +214,29 @@ def list_resources(
     return sorted(rows, key=lambda row: row.owner_id is not None)
 
 
-def add_own(*, counselor, data: dict) -> Resource:
-    """Add a counselor's own resource; its source is the counselor, checked today."""
+def add_own(*, counselor, data: dict) -> ResourceView:
+    """Add a counselor's own resource (at most MAX_OWN_RESOURCES); nobody verified it."""
     begin_write(db.session)
-    resource = Resource(owner_id=counselor.id, verified_on=local_today(counselor.timezone), **data)
+    # PostgreSQL: two adds at once by one counselor queue here, so the count below holds.
+    db.session.execute(select(_owners.c.id).where(_owners.c.id == counselor.id).with_for_update())
+    owned = db.session.scalar(
+        select(func.count()).select_from(_resources).where(_resources.c.owner_id == counselor.id)
+    )
+    if owned >= MAX_OWN_RESOURCES:
+        raise ValidationFailed(
+            "You have as many resources as a counselor may have.",
+            errors={"body": [f"At most {MAX_OWN_RESOURCES} resources per counselor."]},
+        )
+    resource = Resource(owner_id=counselor.id, verified_on=None, **data)
     db.session.add(resource)
+    db.session.flush()
+    view = ResourceView(
+        **{name: getattr(resource, name) for name in _COLUMNS if name != "owner_name"},
+        owner_name=counselor.display_name,
+        added_on=resource.created_at.date(),
+    )
     db.session.commit()
-    return resource
+    return view
 
 
 def remove_own(*, counselor, resource_id: str) -> None:

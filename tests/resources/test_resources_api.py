@@ -30,6 +30,7 @@ RESOURCE_KEYS = {
     "source_url",
     "verified_on",
     "provided_by",
+    "added_on",
 }
 URGENCY = (
     "emergency",
