@@ -1,28 +1,41 @@
 """Exports benchmark, run by hand: `.venv/bin/python -m bench.bench_exports [--runs N]`.
 
-Everything goes through the real route in-process (Flask test client) against a temporary
-SQLite file database migrated to head:
+In-process, through the real route (Flask test client) against a temporary SQLite file
+database migrated to head:
 
 * a 1-year PDF (366 check-ins logged through the API): median time and peak memory, with
   a breakdown of where the time goes (reads, chart, PDF layout);
-* the CSV export over 1, 5 and 10 years (3653 check-ins): time and peak memory while the
-  stream is consumed chunk by chunk, to show memory stays flat as the range grows;
-* for reference, a 10-year PDF and FHIR bundle (no target).
+* a 1-year PDF with a 2,000-character note every day (the most a PDF can hold): time,
+  pages, size and peak memory;
+* CSV and FHIR over 1, 5 and 10 years (3653 check-ins): time and peak memory while the
+  stream is consumed chunk by chunk, to show memory stays flat as the range grows.
+
+Then, unless `--skip-server`, against a real gunicorn (`--worker-class gthread --workers 1
+--threads 8`) on a temporary SQLite file migrated with `flask db upgrade`: two people each
+download year-long PDFs with notes, back to back, while a third person's client polls
+`/healthz` and saves check-ins; it prints p50 and max latency of both.
 
 Peak memory is tracemalloc's: Python and NumPy allocations, not matplotlib's C++ buffers.
 """
 
 import argparse
+import io
 import os
 import random
 import statistics
+import subprocess
 import tempfile
+import threading
 import time
 import tracemalloc
+import uuid
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 from flask_migrate import upgrade
+from pypdf import PdfReader
 
+from bench.bench_request_path import call, expect, free_port, stop, wait_until_up
 from server import create_app
 from server.checkins.models import Checkin
 from server.config import TestConfig
@@ -32,10 +45,14 @@ from server.extensions import db
 MIGRATIONS = os.path.join(os.path.dirname(__file__), "..", "migrations")
 PASSWORD = "correct horse battery"
 PDF_TARGET_MS = 300
+NOTES_PDF_TARGET_MS = 5000
 FLAT_RATIO = 1.5  # 10 years may cost at most this multiple of 1 year's peak
 NOTES = ("slept badly", "Тошнота, но лучше", "tá mé tuirseach", "=not a formula", None)
 # A long note every few days makes the 10-year CSV several MB, so flat memory shows.
 LONG_NOTE = "Rough day, cramps and sweats but I kept water down. " * 30
+WORDS = "rough day cramps sweats kept water down walked the dog called my sister slept".split()
+MAX_NOTE = 2000  # the API's limit
+REPO = Path(__file__).resolve().parent.parent
 
 
 def make_app(db_path: str):
@@ -80,18 +97,32 @@ def log_via_api(client, patient: dict, end: date, days: int) -> None:
         assert response.status_code in (200, 201), response.json
 
 
-def insert_directly(app, patient: dict, end: date, days: int) -> None:
+def full_note(rng: random.Random) -> str:
+    """Ordinary words, exactly the API's maximum length."""
+    words = []
+    while sum(len(w) + 1 for w in words) <= MAX_NOTE:
+        words.append(rng.choice(WORDS))
+    return " ".join(words)[:MAX_NOTE]
+
+
+def insert_directly(app, patient_id: str, end: date, days: int, *, full_notes=False) -> None:
     """3653 PUTs would take a while; exports only read rows, so insert them in bulk."""
     rng = random.Random(2)
     with app.app_context():
-        db.session.add_all(
-            Checkin(
-                patient_id=patient["id"],
-                date=end - timedelta(days=days - 1 - index),
-                **scores(rng, index, long_notes=True),
+        rows = []
+        for index in range(days):
+            row = scores(rng, index, long_notes=True)
+            if full_notes:
+                row["note"] = full_note(rng)
+            rows.append(
+                Checkin(
+                    patient_id=patient_id,
+                    date=end - timedelta(days=days - 1 - index),
+                    version=uuid.uuid4().hex,
+                    **row,
+                )
             )
-            for index in range(days)
-        )
+        db.session.add_all(rows)
         db.session.commit()
 
 
@@ -160,11 +191,43 @@ def years_before(end: date, years: int) -> date:
     return end - timedelta(days=round(365.25 * years) - 1)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=15, help="timed runs per measurement")
-    args = parser.parse_args()
+def streamed_formats(client, patient: dict, end: date, runs: int) -> None:
+    """CSV and FHIR over 1, 5 and 10 years: time and peak memory of the stream."""
+    for fmt in ("csv", "fhir"):
+        print(f"{fmt.upper()}, streamed (3653 check-ins stored)")
+        peaks = {}
+        for years in (1, 5, 10):
+            start = years_before(end, years)
+            if years == 10:
+                start = end - timedelta(days=service.MAX_RANGE_DAYS - 1)
 
+            def fetch(start=start, fmt=fmt):
+                return get_export(client, patient, fmt, start, end)
+
+            taken = median_ms(fetch, runs)
+            size = fetch()
+            peaks[years] = peak_bytes(fetch)
+            days = (end - start).days + 1
+            print(
+                f"  {years:>2} y ({days:>4} days)  time {taken[0]:7.1f} ms"
+                f"  peak mem {peaks[years] / 1e6:6.2f} MB  file {size / 1e6:5.2f} MB"
+            )
+        ratio = peaks[10] / peaks[1]
+        verdict = "flat" if ratio <= FLAT_RATIO else "NOT FLAT"
+        print(f"  peak memory ratio 10y/1y = {ratio:.2f}  (<= {FLAT_RATIO}: {verdict})\n")
+
+
+def pdf_bytes(client, patient: dict, start: date, end: date) -> bytes:
+    response = client.get(
+        "/api/v1/export",
+        query_string={"format": "pdf", "from": start, "to": end},
+        headers=patient["headers"],
+    )
+    assert response.status_code == 200, response.status_code
+    return response.data
+
+
+def in_process(runs: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         app = make_app(os.path.join(tmp, "bench.db"))
         client = app.test_client()
@@ -173,20 +236,20 @@ def main() -> None:
         year_patient = sign_up(client, "year@example.org", "Year Patient")
         log_via_api(client, year_patient, end, 366)
         decade_patient = sign_up(client, "decade@example.org", "Decade Patient")
-        insert_directly(app, decade_patient, end, service.MAX_RANGE_DAYS)
+        insert_directly(app, decade_patient["id"], end, service.MAX_RANGE_DAYS)
+        notes_patient = sign_up(client, "notes@example.org", "Notes Patient")
+        insert_directly(app, notes_patient["id"], end, service.MAX_PDF_DAYS, full_notes=True)
         year_start = end - timedelta(days=365)
 
         # Warm-up: imports matplotlib and fontTools, fills caches; not measured.
         get_export(client, year_patient, "pdf", year_start, end)
         get_export(client, decade_patient, "csv", years_before(end, 1), end)
 
-        print(f"Exports benchmark (SQLite file DB, in-process, median of {args.runs} runs)\n")
-        pdf_ms = median_ms(
-            lambda: get_export(client, year_patient, "pdf", year_start, end), args.runs
-        )
+        print(f"Exports benchmark (SQLite file DB, in-process, median of {runs} runs)\n")
+        pdf_ms = median_ms(lambda: get_export(client, year_patient, "pdf", year_start, end), runs)
         pdf_size = get_export(client, year_patient, "pdf", year_start, end)
         pdf_peak = peak_bytes(lambda: get_export(client, year_patient, "pdf", year_start, end))
-        parts = pdf_breakdown(client, year_patient, year_start, end, max(args.runs // 3, 3))
+        parts = pdf_breakdown(client, year_patient, year_start, end, max(runs // 3, 3))
         verdict = "ok" if pdf_ms[0] <= PDF_TARGET_MS else "OVER TARGET"
         print("PDF, 1 year (366 check-ins logged)")
         print(
@@ -200,44 +263,178 @@ def main() -> None:
         )
         print(f"  peak mem {pdf_peak / 1e6:7.2f} MB   size {pdf_size / 1e3:.0f} kB\n")
 
-        print("CSV, streamed (3653 check-ins stored)")
-        csv_runs = max(args.runs // 3, 3)
-        peaks = {}
-        for years in (1, 5, 10):
-            start = years_before(end, years)
-            if years == 10:
-                start = end - timedelta(days=service.MAX_RANGE_DAYS - 1)
-            taken = median_ms(
-                lambda start=start: get_export(client, decade_patient, "csv", start, end),
-                csv_runs,
-            )
-            size = get_export(client, decade_patient, "csv", start, end)
-            peaks[years] = peak_bytes(
-                lambda start=start: get_export(client, decade_patient, "csv", start, end)
-            )
-            days = (end - start).days + 1
-            print(
-                f"  {years:>2} y ({days:>4} days)  time {taken[0]:7.1f} ms"
-                f"  peak mem {peaks[years] / 1e6:6.2f} MB  file {size / 1e6:5.2f} MB"
-            )
-        ratio = peaks[10] / peaks[1]
-        verdict = "flat" if ratio <= FLAT_RATIO else "NOT FLAT"
-        print(f"  peak memory ratio 10y/1y = {ratio:.2f}  (<= {FLAT_RATIO}: {verdict})\n")
+        notes_runs = max(runs // 3, 3)
+        notes_ms = median_ms(
+            lambda: get_export(client, notes_patient, "pdf", year_start, end), notes_runs
+        )
+        body = pdf_bytes(client, notes_patient, year_start, end)
+        pages = len(PdfReader(io.BytesIO(body)).pages)
+        peak = peak_bytes(lambda: get_export(client, notes_patient, "pdf", year_start, end))
+        verdict = "ok" if notes_ms[0] <= NOTES_PDF_TARGET_MS else "OVER TARGET"
+        print(f"PDF, 1 year, a {MAX_NOTE}-character note every day (366 check-ins)")
+        print(
+            f"  time     median {notes_ms[0]:7.1f} ms  (min {notes_ms[1]:.1f},"
+            f" max {notes_ms[2]:.1f}, {notes_runs} runs)"
+            f"  target <= {NOTES_PDF_TARGET_MS} ms: {verdict}"
+        )
+        print(f"  {pages} pages, {len(body) / 1e6:.2f} MB, peak mem {peak / 1e6:.1f} MB\n")
 
-        print("For reference, 10 years (no target)")
-        decade_start = end - timedelta(days=service.MAX_RANGE_DAYS - 1)
-        for fmt in ("pdf", "fhir"):
-            taken = median_ms(
-                lambda fmt=fmt: get_export(client, decade_patient, fmt, decade_start, end), 3
+        streamed_formats(client, decade_patient, end, max(runs // 3, 3))
+
+
+def under_load(rounds: int, threads: int) -> None:
+    """Two people's year-long PDFs on a real gthread server; a third person's latency."""
+    workdir = Path(tempfile.mkdtemp(prefix="steady-bench-exports-"))
+    database = workdir / "steady.db"
+    env = {
+        **os.environ,
+        "STEADY_ENV": "development",
+        "DATABASE_URL": f"sqlite:///{database}",
+        "ACCESS_TOKEN_MINUTES": "240",
+        "STEADY_EXPORT_LIMIT_PER_USER": "100000 per hour",
+    }
+    env.pop("REDIS_URL", None)
+    port = free_port()
+    bin_dir = REPO / ".venv" / "bin"
+    server = None
+    try:
+        subprocess.run(
+            [str(bin_dir / "flask"), "--app", "wsgi", "db", "upgrade"],
+            cwd=REPO,
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+        log = workdir / "gunicorn.log"
+        with log.open("ab") as output:
+            server = subprocess.Popen(
+                [
+                    str(bin_dir / "gunicorn"),
+                    "--worker-class",
+                    "gthread",
+                    "--workers",
+                    "1",
+                    "--threads",
+                    str(threads),
+                    "--bind",
+                    f"127.0.0.1:{port}",
+                    "--log-level",
+                    "warning",
+                    "wsgi:app",
+                ],
+                cwd=REPO,
+                env=env,
+                stdout=output,
+                stderr=output,
             )
-            size = get_export(client, decade_patient, fmt, decade_start, end)
-            peak = peak_bytes(
-                lambda fmt=fmt: get_export(client, decade_patient, fmt, decade_start, end)
-            )
+        server.log = log
+        wait_until_up(port, server)
+
+        people = {}
+        for name in ("first", "second", "third"):
+            body = {
+                "email": f"{name}@example.org",
+                "password": PASSWORD,
+                "role": "patient",
+                "display_name": name,
+            }
+            status, registered = call(port, "POST", "/api/v1/auth/register", body)
+            expect(status, (201,), f"register {name}")
+            credentials = {"email": body["email"], "password": PASSWORD}
+            status, tokens = call(port, "POST", "/api/v1/auth/login", credentials)
+            expect(status, (200,), f"login {name}")
+            people[name] = (registered["id"], tokens["access_token"])
+        end = datetime.now(UTC).date()
+        start = end - timedelta(days=service.MAX_PDF_DAYS - 1)
+        writer = make_app(str(database))
+        for name in ("first", "second"):
+            insert_directly(writer, people[name][0], end, service.MAX_PDF_DAYS, full_notes=True)
+
+        pdf_times: list[float] = []
+        failures: list[int] = []
+
+        def exporter(token: str) -> None:
+            path = f"/api/v1/export?format=pdf&from={start}&to={end}"
+            for _ in range(rounds):
+                started = time.perf_counter()
+                status, _ = fetch(port, path, token)
+                pdf_times.append(time.perf_counter() - started)
+                if status != 200:
+                    failures.append(status)
+
+        # One warm-up PDF: the worker imports matplotlib and fontTools on first use.
+        fetch(port, f"/api/v1/export?format=pdf&from={start}&to={end}", people["first"][1])
+        workers = [
+            threading.Thread(target=exporter, args=(people[name][1],))
+            for name in ("first", "second")
+        ]
+        for worker in workers:
+            worker.start()
+        health, puts = [], []
+        third = people["third"][1]
+        n = 0
+        while any(worker.is_alive() for worker in workers):
+            started = time.perf_counter()
+            status, _ = call(port, "GET", "/healthz")
+            health.append(time.perf_counter() - started)
+            expect(status, (200,), "healthz")
+            day = end - timedelta(days=n % 30)
+            started = time.perf_counter()
+            status, _ = call(port, "PUT", f"/api/v1/checkins/{day}", scores_for(n), third)
+            puts.append(time.perf_counter() - started)
+            expect(status, (200, 201), "check-in PUT")
+            n += 1
+            time.sleep(0.05)  # a steady trickle of requests, not a flood
+        for worker in workers:
+            worker.join()
+
+        print(
+            f"Under load: gunicorn gthread, 1 worker x {threads} threads, SQLite; two people"
+            f" each download {rounds} year-long PDFs with {MAX_NOTE}-character notes"
+        )
+        print(
+            f"  PDF time     p50 {statistics.median(pdf_times):6.2f} s"
+            f"  max {max(pdf_times):6.2f} s  ({len(pdf_times)} PDFs, failures {failures})"
+        )
+        for label, values in (("/healthz", health), ("check-in PUT", puts)):
             print(
-                f"  {fmt:<4}  time {taken[0]:7.1f} ms  peak mem {peak / 1e6:6.2f} MB"
-                f"  size {size / 1e6:5.2f} MB"
+                f"  {label:<12} p50 {statistics.median(values) * 1000:7.1f} ms"
+                f"  max {max(values) * 1000:7.1f} ms  ({len(values)} requests)"
+                f"  target < 1000 ms: {'ok' if max(values) < 1 else 'OVER TARGET'}"
             )
+    finally:
+        stop(server)
+
+
+def fetch(port: int, path: str, token: str) -> tuple[int, int]:
+    """GET a download and read it to the end; returns (status, size)."""
+    import http.client
+
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    try:
+        connection.request("GET", path, headers={"Authorization": f"Bearer {token}"})
+        response = connection.getresponse()
+        return response.status, len(response.read())
+    finally:
+        connection.close()
+
+
+def scores_for(n: int) -> dict:
+    return {"nausea": n % 7, "aches": n % 5, "anxiety": n % 9, "insomnia": n % 4}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=15, help="timed runs per measurement")
+    parser.add_argument("--rounds", type=int, default=3, help="PDFs per person under load")
+    parser.add_argument("--threads", type=int, default=8, help="gthread threads")
+    parser.add_argument("--skip-server", action="store_true", help="in-process part only")
+    parser.add_argument("--only-server", action="store_true", help="gunicorn part only")
+    args = parser.parse_args()
+    if not args.only_server:
+        in_process(args.runs)
+    if not args.skip_server:
+        under_load(args.rounds, args.threads)
 
 
 if __name__ == "__main__":

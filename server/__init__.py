@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
 import uuid
 from collections.abc import Mapping
@@ -111,6 +112,8 @@ WHOLE_NUMBER_SETTINGS: dict[str, tuple[int, int]] = {
     # PostgreSQL: how long to wait for a connection, and for any one statement.
     "DATABASE_CONNECT_TIMEOUT_SECONDS": (1, 60),
     "DATABASE_STATEMENT_TIMEOUT_MS": (100, 600_000),
+    "EXPORT_LEASE_SECONDS": (10, 3600),
+    "PDF_RENDERS_PER_PROCESS": (1, 64),
 }
 MAX_ACCESS_TOKEN_MINUTES = 24 * 60
 MAX_REFRESH_TOKEN_DAYS = 365
@@ -129,6 +132,10 @@ class Settings:
     fhir_base_url: str
     access_token_lifetime: timedelta
     refresh_token_lifetime: timedelta
+    # How long an export lease lasts unless released or renewed.
+    export_lease: timedelta
+    # Free PDF render slots of this process (PDF_RENDERS_PER_PROCESS of them).
+    pdf_render_slots: threading.BoundedSemaphore
 
 
 def register_settings(app: Flask) -> None:
@@ -181,6 +188,8 @@ def register_settings(app: Flask) -> None:
         fhir_base_url=url_setting(config, "FHIR_BASE_URL"),
         access_token_lifetime=access,
         refresh_token_lifetime=refresh,
+        export_lease=timedelta(seconds=numbers["EXPORT_LEASE_SECONDS"]),
+        pdf_render_slots=threading.BoundedSemaphore(numbers["PDF_RENDERS_PER_PROCESS"]),
     )
     config.update(numbers)
     config["JWT_ACCESS_TOKEN_EXPIRES"] = access

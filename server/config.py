@@ -90,6 +90,11 @@ class Config:
     LOGIN_FAILURES_PER_ACCOUNT = "10 per 15 minutes;100 per hour"
     REGISTER_LIMIT_PER_IP = "20 per hour"
     EXPORT_LIMIT_PER_USER = "30 per hour"
+    # One export in flight per person; a lease not released (a killed worker) lapses after
+    # this long, and a running download renews it.
+    EXPORT_LEASE_SECONDS = 60
+    # Year-long PDFs rendering at once in one process; more get a 503 so probes stay fast.
+    PDF_RENDERS_PER_PROCESS = 2
     FHIR_BASE_URL = "https://steady.example/fhir"
 
     # Treatment locator (FindTreatment.gov shape); unset means "fallback only".

@@ -27,9 +27,11 @@ document.
 
 from __future__ import annotations
 
+import functools
+import json
 import re
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 from typing import Any
 
@@ -192,7 +194,13 @@ def _answer_items(checkin: Any, *, include_notes: bool) -> list[dict[str, Any]]:
     return items
 
 
-def build_bundle(
+def build_bundle(*, checkins: Iterable[Any], **kwargs: Any) -> dict[str, Any]:
+    """Return the whole Bundle as one JSON-ready dict (check-ins in any order)."""
+    ordered = sorted(checkins, key=lambda c: c.date)
+    return json.loads("".join(iter_bundle(checkins=ordered, **kwargs)))
+
+
+def iter_bundle(
     *,
     patient_id: str,
     display_name: str,
@@ -202,8 +210,14 @@ def build_bundle(
     produced_at: datetime,
     include_notes: bool,
     base_url: str = DEFAULT_BASE_URL,
-) -> dict[str, Any]:
-    """Return a JSON-ready FHIR R4 collection Bundle of check-ins in [start, end]."""
+) -> Iterator[str]:
+    """Yield a FHIR R4 collection Bundle of the check-ins in [start, end] as JSON text.
+
+    Check-ins must come in date order; each day's two entries are encoded as it arrives,
+    so memory stays flat however long the range.
+    """
+    # Validate eagerly (this is not a generator function) so a bad call fails
+    # before the response starts streaming, not halfway through the download.
     if start > end:
         raise ValueError("start must be on or before end")
     patient_id = str(patient_id)
@@ -217,9 +231,6 @@ def build_bundle(
         return str(uuid.uuid5(namespace, f"{patient_id}/{kind}{suffix}"))
 
     patient_uid = uid("Patient")
-    patient_ref = {"reference": f"urn:uuid:{patient_uid}"}
-    canonical = f"{urls['questionnaire']}|{QUESTIONNAIRE_VERSION}"
-
     patient: dict[str, Any] = {
         "resourceType": "Patient",
         "id": patient_id,
@@ -236,64 +247,7 @@ def build_bundle(
         entries.append(
             {"fullUrl": f"urn:uuid:{resource_uid}", "resource": builder(urls, resource_uid)}
         )
-
-    in_range = sorted((c for c in checkins if start <= c.date <= end), key=lambda c: c.date)
-    for checkin in in_range:
-        day: date = checkin.date
-        qr_uid, obs_uid = uid("QuestionnaireResponse", day), uid("Observation", day)
-        authored = iso_utc(checkin.updated_at)
-        entries.append(
-            {
-                "fullUrl": f"urn:uuid:{qr_uid}",
-                "resource": {
-                    "resourceType": "QuestionnaireResponse",
-                    "id": qr_uid,
-                    "meta": _meta(urls["codesystem"]),
-                    "questionnaire": canonical,
-                    "status": "completed",
-                    "subject": dict(patient_ref),
-                    "authored": authored,
-                    "author": dict(patient_ref),
-                    "source": dict(patient_ref),
-                    "item": _answer_items(checkin, include_notes=include_notes),
-                },
-            }
-        )
-        entries.append(
-            {
-                "fullUrl": f"urn:uuid:{obs_uid}",
-                "resource": {
-                    "resourceType": "Observation",
-                    "id": obs_uid,
-                    "meta": _meta(urls["codesystem"]),
-                    "status": "final",
-                    "category": [
-                        {
-                            "coding": [
-                                {
-                                    "system": OBSERVATION_CATEGORY_SYSTEM,
-                                    "code": "survey",
-                                    "display": "Survey",
-                                }
-                            ]
-                        }
-                    ],
-                    "code": {
-                        "coding": [_coding(urls["codesystem"], TOTAL_CODE, TOTAL_DISPLAY)],
-                        "text": TOTAL_DISPLAY,
-                    },
-                    "subject": dict(patient_ref),
-                    # A bare date is a valid dateTime: the score covers the day.
-                    "effectiveDateTime": day.isoformat(),
-                    "issued": authored,
-                    "performer": [dict(patient_ref)],
-                    "valueInteger": int(checkin.total),
-                    "derivedFrom": [{"reference": f"urn:uuid:{qr_uid}"}],
-                },
-            }
-        )
-
-    return {
+    head = {
         "resourceType": "Bundle",
         "id": uid(f"Bundle/{start.isoformat()}/{end.isoformat()}"),
         "meta": _meta(urls["codesystem"]),
@@ -303,5 +257,82 @@ def build_bundle(
         },
         "type": "collection",
         "timestamp": iso_utc(produced_at),
-        "entry": entries,
     }
+    # The head's closing brace gives way to the entry array, which the days then extend.
+    opening = f'{_dumps(head)[:-1]},"entry":[{",".join(_dumps(e) for e in entries)}'
+    day_entries = functools.partial(
+        _day_entries, uid=uid, urls=urls, patient_uid=patient_uid, include_notes=include_notes
+    )
+    return _generate(opening, checkins, start, end, day_entries)
+
+
+def _dumps(value: Any) -> str:
+    """Compact JSON, non-ASCII kept as is."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _generate(opening: str, checkins: Iterable[Any], start: date, end: date, day_entries):
+    """Yield the opening, then each day in range as it arrives, then the closing."""
+    yield opening
+    for checkin in checkins:
+        if start <= checkin.date <= end:
+            yield "".join("," + _dumps(entry) for entry in day_entries(checkin))
+    yield "]}"
+
+
+def _day_entries(
+    checkin: Any, *, uid, urls: dict[str, str], patient_uid: str, include_notes: bool
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """One day's QuestionnaireResponse and its total Observation."""
+    patient_ref = {"reference": f"urn:uuid:{patient_uid}"}
+    canonical = f"{urls['questionnaire']}|{QUESTIONNAIRE_VERSION}"
+    day: date = checkin.date
+    qr_uid, obs_uid = uid("QuestionnaireResponse", day), uid("Observation", day)
+    authored = iso_utc(checkin.updated_at)
+    response = {
+        "fullUrl": f"urn:uuid:{qr_uid}",
+        "resource": {
+            "resourceType": "QuestionnaireResponse",
+            "id": qr_uid,
+            "meta": _meta(urls["codesystem"]),
+            "questionnaire": canonical,
+            "status": "completed",
+            "subject": dict(patient_ref),
+            "authored": authored,
+            "author": dict(patient_ref),
+            "source": dict(patient_ref),
+            "item": _answer_items(checkin, include_notes=include_notes),
+        },
+    }
+    observation = {
+        "fullUrl": f"urn:uuid:{obs_uid}",
+        "resource": {
+            "resourceType": "Observation",
+            "id": obs_uid,
+            "meta": _meta(urls["codesystem"]),
+            "status": "final",
+            "category": [
+                {
+                    "coding": [
+                        {
+                            "system": OBSERVATION_CATEGORY_SYSTEM,
+                            "code": "survey",
+                            "display": "Survey",
+                        }
+                    ]
+                }
+            ],
+            "code": {
+                "coding": [_coding(urls["codesystem"], TOTAL_CODE, TOTAL_DISPLAY)],
+                "text": TOTAL_DISPLAY,
+            },
+            "subject": dict(patient_ref),
+            # A bare date is a valid dateTime: the score covers the day.
+            "effectiveDateTime": day.isoformat(),
+            "issued": authored,
+            "performer": [dict(patient_ref)],
+            "valueInteger": int(checkin.total),
+            "derivedFrom": [{"reference": f"urn:uuid:{qr_uid}"}],
+        },
+    }
+    return response, observation

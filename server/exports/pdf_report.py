@@ -63,6 +63,11 @@ STRIPE_FILL = (246, 246, 246)
 # Height the running header takes on pages after the first (cell 5 + gap 2).
 HEADER_HEIGHT = 7.0
 MIN_CHART_HEIGHT = 50.0
+# A note of ordinary words at the API's 2,000-character maximum needs about 95 lines of
+# the note column; only notes of many line breaks or very wide letters go past this, and
+# they are visibly shortened so a year's report stays a bounded size.
+NOTE_MAX_LINES = 120
+NOTE_SHORTENED = "[… note shortened here; the CSV and FHIR exports hold the full text]"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -382,6 +387,17 @@ class _LogGrid:
             lines.append(current)
         return lines
 
+    def note_lines(self, note: str) -> list[str]:
+        """Wrap a note, one blank line at most between paragraphs, shortened past the cap."""
+        lines: list[str] = []
+        for line in self.wrap(self.pdf.safe(note.strip()), self.widths[-1]):
+            if line or (lines and lines[-1]):
+                lines.append(line)
+        if len(lines) > NOTE_MAX_LINES:
+            marker = self.wrap(NOTE_SHORTENED, self.widths[-1])
+            lines = lines[: NOTE_MAX_LINES - len(marker)] + marker
+        return lines
+
     def _draw_row(self, cells: Sequence[str], style: str, height: float, *, fill: bool) -> None:
         """Draw one row (or row slice) of single- or multi-line cells at the cursor."""
         pdf = self.pdf
@@ -432,7 +448,7 @@ class _LogGrid:
             cells = [_fmt_log_value(getattr(checkin, attr)) for _, attr, _ in LOG_COLUMNS]
             note_lines: list[str] = []
             if self.include_notes and checkin.note:
-                note_lines = self.wrap(pdf.safe(checkin.note), self.widths[-1])
+                note_lines = self.note_lines(checkin.note)
             self.striped = not self.striped
             self._draw_checkin(cells, note_lines)
         self._close_segment()

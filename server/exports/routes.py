@@ -1,6 +1,6 @@
 """Downloads for appointments: a patient's own log, or a sharing patient's for a counselor."""
 
-from flask import Response, stream_with_context
+from flask import Response
 from flask_jwt_extended import get_jwt_identity
 
 from server.auth.models import Role
@@ -18,7 +18,9 @@ EXPORT_RESPONSES = {
     "200": {
         "description": "The export as a download: CSV (one row per logged day), a PDF "
         "report, or a FHIR R4 collection Bundle. Each states its range, when it was "
-        "produced and that the data is self-reported.",
+        "produced and that the data is self-reported. One export per person at a "
+        "time: another while one is still being sent gets 429 with Retry-After; 503 with "
+        "Retry-After when this server is already rendering its maximum of PDFs.",
         "headers": {
             "Content-Disposition": {
                 "description": 'attachment; filename="steady-<from>-<to>.<csv|pdf|json>"',
@@ -45,11 +47,14 @@ export_limit = limiter.limit(
 
 
 def _download(export: service.Export) -> Response:
-    """Serve an export as an uncacheable attachment; CSV streams."""
-    body = export.body
-    if not isinstance(body, bytes):
-        body = stream_with_context(body)
-    response = Response(body, content_type=export.media_type)
+    """Serve an export as an uncacheable attachment, sent in chunks.
+
+    The body is handed over as is (no request context around it): the server closes it
+    once sent or when the client goes away, and that ends the person's export lease.
+    """
+    response = Response(export.body, content_type=export.media_type)
+    if export.length is not None:
+        response.content_length = export.length
     response.headers["Content-Disposition"] = f'attachment; filename="{export.filename}"'
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -60,7 +65,7 @@ def _download(export: service.Export) -> Response:
 @export_limit
 @bp.doc(security=BEARER, responses=EXPORT_RESPONSES)
 @bp.arguments(ExportQuerySchema(), location="query", as_kwargs=True)
-@problems(bp, 401, 403, 429)
+@problems(bp, 401, 403, 422, 429, 503)
 def get_export(start=None, end=None, format="csv"):  # noqa: A002 (query parameter name)
     """Download my log as CSV (default), PDF or FHIR; by default the last 30 days."""
     return _download(service.patient_export(signed_in_user(), start, end, format))
@@ -71,7 +76,7 @@ def get_export(start=None, end=None, format="csv"):  # noqa: A002 (query paramet
 @export_limit
 @bp.doc(security=BEARER, responses=EXPORT_RESPONSES)
 @bp.arguments(ExportQuerySchema(), location="query", as_kwargs=True)
-@problems(bp, 401, 403, 404, 429)
+@problems(bp, 401, 403, 404, 422, 429, 503)
 def get_patient_export(patient_id, start=None, end=None, format="csv"):  # noqa: A002
     """Download a sharing patient's log (share must include export; notes only if shared)."""
     return _download(

@@ -14,7 +14,8 @@ class ExportQuerySchema(DateRangeQuerySchema):
         data_key="from",
         metadata={
             "description": "First day (inclusive; 2000-01-01 or later); default 29 days "
-            "before `to`. The range may cover at most 3653 days (10 years)."
+            "before `to`. The range may cover at most 3653 days (10 years), and at most "
+            "366 days for a PDF (longer: 422 naming `from` and `to`; use csv or fhir)."
         },
     )
     end = fields.Date(

@@ -1,7 +1,7 @@
 """Export use cases: a patient's own log, or a sharing patient's log for a counselor."""
 
-import json
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -10,8 +10,10 @@ from server.checkins import service as checkins_service
 from server.common.dates import resolve_range as resolve_dates
 from server.common.settings import settings
 from server.db import utcnow
+from server.errors import ApiError, ValidationFailed
+from server.exports import leases
 from server.exports.csv_export import iter_csv
-from server.exports.fhir_bundle import build_bundle
+from server.exports.fhir_bundle import iter_bundle
 from server.exports.pdf_report import PdfReport, build_pdf
 from server.extensions import db
 from server.resources import service as resources_service
@@ -26,27 +28,37 @@ MEDIA_TYPES = {
 }
 DEFAULT_RANGE_DAYS = 30
 MAX_RANGE_DAYS = 3653  # ten years, leap days included
-# A chart of more days than this is unreadable and slow; the PDF charts the last year.
-CHART_MAX_DAYS = 366
+# An appointment report covers at most a year: bounded pages and rendering time.
+MAX_PDF_DAYS = 366
 RESOURCE_KINDS = ("emergency", "crisis", "harm_reduction", "treatment", "helpline")
-CSV_PAGE_ROWS = 250
-CSV_CHUNK_CHARS = 16 * 1024
+EXPORT_PAGE_ROWS = 250
+CHUNK_CHARS = 16 * 1024
+PDF_CHUNK_BYTES = 64 * 1024
+PDF_BUSY_RETRY_SECONDS = 5
 
 Render = Callable[[], bytes | Iterator[str]]
 
 
 @dataclass(frozen=True)
 class Export:
-    """A finished (PDF, FHIR) or streaming (CSV) export and how to name it."""
+    """An export's body (chunks that hold the person's lease until sent) and its naming."""
 
-    body: bytes | Iterator[str]
+    body: leases.LeasedBody
     media_type: str
     filename: str
+    # Known for the PDF (rendered before sending); CSV and FHIR stream.
+    length: int | None = None
 
 
-def resolve_range(patient: Principal, start: date | None, end: date | None):
+class PdfRenderersBusy(ApiError):
+    """Every PDF render slot of this process is taken."""
+
+    status, slug = 503, "unavailable"
+
+
+def resolve_range(patient: Principal, start: date | None, end: date | None, fmt: str):
     """Apply the default (last 30 days in the patient's zone) and the limits."""
-    return resolve_dates(
+    start, end = resolve_dates(
         patient.timezone,
         start,
         end,
@@ -54,16 +66,45 @@ def resolve_range(patient: Principal, start: date | None, end: date | None):
         max_days=MAX_RANGE_DAYS,
         max_label="10 years",
     )
+    if fmt == "pdf" and (end - start).days + 1 > MAX_PDF_DAYS:
+        rule = (
+            f"A PDF report covers at most {MAX_PDF_DAYS} days; for a longer range use "
+            "format=csv or format=fhir (up to 10 years)."
+        )
+        raise ValidationFailed(
+            "The range is too long for a PDF.", errors={"from": [rule], "to": [rule]}
+        )
+    return start, end
+
+
+@contextmanager
+def _render_slot(fmt: str):
+    """Hold one of the process's PDF render slots, or answer 503 at once."""
+    if fmt != "pdf":
+        yield
+        return
+    slots = settings().pdf_render_slots
+    if not slots.acquire(blocking=False):
+        raise PdfRenderersBusy(
+            "Too many reports are being prepared right now; please try again shortly.",
+            headers={"Retry-After": str(PDF_BUSY_RETRY_SECONDS)},
+        )
+    try:
+        yield
+    finally:
+        slots.release()
 
 
 def patient_export(patient: Principal, start: date | None, end: date | None, fmt: str) -> Export:
     """Export a patient's own log (notes included)."""
-    start, end = resolve_range(patient, start, end)
-    render = _prepare(patient, start, end, fmt, include_notes=True)
-    # Nothing was written; ending the read transaction here hands the connection back
-    # before the slow rendering or a long download.
-    db.session.commit()
-    return _export(render(), fmt, start, end)
+    start, end = resolve_range(patient, start, end, fmt)
+    with _render_slot(fmt):
+        render = _prepare(patient, start, end, fmt, include_notes=True)
+        lease = leases.take(patient.id)
+        # Only the lease was written; committing here also hands the connection back
+        # before the slow rendering or a long download.
+        db.session.commit()
+        return _export(render, lease, fmt, start, end)
 
 
 PART2_NOTICE = (
@@ -87,32 +128,52 @@ def _disclosure(share, patient: Principal, counselor: Principal) -> tuple[str, .
 def counselor_export(
     *, counselor: Principal, patient_id: str, start: date | None, end: date | None, fmt: str
 ) -> Export:
-    """Export a sharing patient's log within the share; notes only if it includes them."""
-    with policy.disclosure(counselor, patient_id, "export", "export") as (
-        share,
-        patient,
-        detail,
-    ):
-        start, end = resolve_range(patient, start, end)
-        include_notes = policy.may_see_notes(share)
-        render = _prepare(
+    """Export a sharing patient's log within the share; notes only if it includes them.
+
+    The lease is the counselor's: one export in flight per person asking.
+    """
+    with _render_slot(fmt):
+        with policy.disclosure(counselor, patient_id, "export", "export") as (
+            share,
             patient,
-            start,
-            end,
-            fmt,
-            include_notes=include_notes,
-            disclosure=_disclosure(share, patient, counselor),
-        )
-        # Recorded and committed on leaving the block: before a single byte is sent.
-        detail.update(format=fmt, notes_included=include_notes, start=start, end=end)
-    return _export(render(), fmt, start, end)
+            detail,
+        ):
+            start, end = resolve_range(patient, start, end, fmt)
+            include_notes = policy.may_see_notes(share)
+            render = _prepare(
+                patient,
+                start,
+                end,
+                fmt,
+                include_notes=include_notes,
+                disclosure=_disclosure(share, patient, counselor),
+            )
+            lease = leases.take(counselor.id)
+            # Recorded and committed on leaving the block: before a single byte is sent.
+            detail.update(format=fmt, notes_included=include_notes, start=start, end=end)
+        return _export(render, lease, fmt, start, end)
 
 
-def _export(body: bytes | Iterator[str], fmt: str, start: date, end: date) -> Export:
-    """Wrap a body with its media type and download name."""
+def _export(render: Render, lease: leases.Lease, fmt: str, start: date, end: date) -> Export:
+    """Render (or start streaming) the body under the lease; name the download."""
+    try:
+        body = render()
+    except BaseException:
+        lease.release()
+        raise
+    length = None
+    if isinstance(body, bytes):
+        length = len(body)
+        # Sent in slices, so the lease is renewed between them for a slow client.
+        body = [body[i : i + PDF_CHUNK_BYTES] for i in range(0, length, PDF_CHUNK_BYTES)]
     media_type, extension = MEDIA_TYPES[fmt]
     filename = f"steady-{start.isoformat()}-{end.isoformat()}.{extension}"
-    return Export(body=body, media_type=media_type, filename=filename)
+    return Export(
+        body=leases.LeasedBody(body, lease),
+        media_type=media_type,
+        filename=filename,
+        length=length,
+    )
 
 
 def _prepare(
@@ -127,8 +188,8 @@ def _prepare(
     return _prepare_fhir(patient, start, end, produced_at, include_notes)
 
 
-def _batched(chunks: Iterable[str], size: int = CSV_CHUNK_CHARS) -> Iterator[str]:
-    """Join small CSV chunks so the server writes a few large blocks, not a row each."""
+def _batched(chunks: Iterable[str], size: int) -> Iterator[str]:
+    """Join small chunks so the server writes a few large blocks, not a row each."""
     buffer: list[str] = []
     length = 0
     for chunk in chunks:
@@ -149,11 +210,11 @@ def _prepare_csv(
     engine = db.engine
 
     def render() -> Iterator[str]:
-        rows = checkins_service.paged_export_rows(engine, query, CSV_PAGE_ROWS)
+        rows = checkins_service.paged_export_rows(engine, query, EXPORT_PAGE_ROWS)
         chunks = iter_csv(
             rows, start=start, end=end, produced_at=produced_at, include_notes=include_notes
         )
-        return _batched(chunks)
+        return _batched(chunks, CHUNK_CHARS)
 
     return render
 
@@ -179,15 +240,11 @@ def _resources(region: str) -> list[dict]:
     ]
 
 
-def _chart(days: list[dict], end: date):
-    """The trend chart of the range, or of its last year when the range is longer."""
+def _chart(days: list[dict]):
+    """The trend chart of the range (at most a year)."""
     from server.trends.chart import render_chart_image  # matplotlib loads only when needed
 
-    title = None
-    if len(days) > CHART_MAX_DAYS:
-        days = days[-CHART_MAX_DAYS:]
-        title = f"Last {CHART_MAX_DAYS} days of the range ({days[0]['date']} to {end})"
-    return render_chart_image(days, title=title)
+    return render_chart_image(days)
 
 
 def _prepare_pdf(
@@ -219,7 +276,7 @@ def _prepare_pdf(
     }
 
     def render() -> bytes:
-        return build_pdf(PdfReport(chart=_chart(trends["days"], end), **report))
+        return build_pdf(PdfReport(chart=_chart(trends["days"]), **report))
 
     return render
 
@@ -227,13 +284,15 @@ def _prepare_pdf(
 def _prepare_fhir(
     patient: Principal, start: date, end: date, produced_at: datetime, include_notes: bool
 ) -> Render:
-    """Read the check-ins; build the Bundle later."""
-    rows = checkins_service.export_rows(patient.id, start, end, include_notes=include_notes)
+    """Nothing is read up front: days are paged and encoded while the response streams."""
+    query = checkins_service.export_rows_query(patient.id, start, end, include_notes=include_notes)
+    engine = db.engine
     patient_id, display_name = patient.id, patient.display_name
     base_url = settings().fhir_base_url
 
-    def render() -> bytes:
-        bundle = build_bundle(
+    def render() -> Iterator[str]:
+        rows = checkins_service.paged_export_rows(engine, query, EXPORT_PAGE_ROWS)
+        chunks = iter_bundle(
             patient_id=patient_id,
             display_name=display_name,
             checkins=rows,
@@ -243,6 +302,6 @@ def _prepare_fhir(
             include_notes=include_notes,
             base_url=base_url,
         )
-        return json.dumps(bundle, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        return _batched(chunks, CHUNK_CHARS)
 
     return render

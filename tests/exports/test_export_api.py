@@ -199,7 +199,7 @@ def test_csv_pages_through_long_logs_without_losing_or_repeating_a_day(
     client, patient, monkeypatch
 ):
     # Pages of 2 over 4 logged days (-40 included) end exactly on a page boundary.
-    monkeypatch.setattr(service, "CSV_PAGE_ROWS", 2)
+    monkeypatch.setattr(service, "EXPORT_PAGE_ROWS", 2)
     start = TODAY - timedelta(days=40)
     rows = csv_rows(export(client, patient, **{"from": start, "to": TODAY}))
     assert [r["date"] for r in rows] == [
@@ -225,17 +225,7 @@ def decade_patient(factory):
     return patient
 
 
-def test_ten_year_range_in_every_format(client, decade_patient, monkeypatch):
-    from server.trends import chart
-
-    charted = []
-    real_render = chart.render_chart_image
-
-    def spy(days, title=None):
-        charted.append((days[0]["date"], days[-1]["date"], len(days), title))
-        return real_render(days, title=title)
-
-    monkeypatch.setattr(chart, "render_chart_image", spy)
+def test_ten_year_range_as_csv_and_fhir(client, decade_patient):
     window = {"from": TEN_YEARS_START, "to": TODAY}
     expected = checkins_in(client, decade_patient, TEN_YEARS_START, TODAY)
     assert len(expected) == 4
@@ -247,29 +237,55 @@ def test_ten_year_range_in_every_format(client, decade_patient, monkeypatch):
     assert [r["date"] for r in rows] == [item["date"] for item in expected]
     assert [r["nausea_0_10"] for r in rows] == ["1", "5", "7", "3"]
 
-    response = export(client, decade_patient, format="pdf", **window)
-    assert_download(response, "application/pdf", f"{stem}.pdf")
-    text = pdf_text(response)
-    assert f"Days logged: 4 of {service.MAX_RANGE_DAYS}" in text
-    # Longer than a year: the chart covers the last 366 days and its title says so.
-    first_charted = TODAY - timedelta(days=365)
-    assert charted == [
-        (
-            first_charted,
-            TODAY,
-            366,
-            f"Last 366 days of the range ({first_charted} to {TODAY})",
-        )
-    ]
-    for item in expected:
-        assert item["date"] in text
-    assert str(TEN_YEARS_START - timedelta(days=1)) not in text
-
     response = export(client, decade_patient, format="fhir", **window)
     assert_download(response, "application/fhir+json", f"{stem}.json")
+    assert response.is_streamed
     body = fhir_bundle(response)
     observations = resources_of(body, "Observation")
     assert [o["effectiveDateTime"][:10] for o in observations] == [i["date"] for i in expected]
+    assert str(TEN_YEARS_START - timedelta(days=1)) not in response.get_data(as_text=True)
+
+
+def test_fhir_pages_through_long_logs_without_losing_or_repeating_a_day(
+    client, decade_patient, monkeypatch
+):
+    monkeypatch.setattr(service, "EXPORT_PAGE_ROWS", 2)
+    window = {"from": TEN_YEARS_START, "to": TODAY}
+    body = fhir_bundle(export(client, decade_patient, format="fhir", **window))
+    days = [o["effectiveDateTime"] for o in resources_of(body, "Observation")]
+    assert days == [i["date"] for i in checkins_in(client, decade_patient, *window.values())]
+
+
+@pytest.mark.parametrize("days", [366, 367, service.MAX_RANGE_DAYS])
+def test_a_pdf_covers_at_most_366_days(client, decade_patient, days):
+    window = {"from": TODAY - timedelta(days=days - 1), "to": TODAY}
+    response = export(client, decade_patient, format="pdf", **window)
+    if days <= service.MAX_PDF_DAYS:
+        assert_download(response, "application/pdf", f"steady-{window['from']}-{TODAY}.pdf")
+        text = pdf_text(response)
+        assert f"Days logged: 1 of {days}" in text
+        assert str(TODAY - timedelta(days=400)) not in text
+        return
+    assert response.status_code == 422
+    assert response.content_type == "application/problem+json"
+    assert set(response.json["errors"]) == {"from", "to"}
+    for messages in response.json["errors"].values():
+        assert "at most 366 days" in messages[0]
+        assert "format=csv" in messages[0] and "format=fhir" in messages[0]
+    # The same range is fine as CSV or FHIR.
+    for fmt in ("csv", "fhir"):
+        assert export(client, decade_patient, format=fmt, **window).status_code == 200
+
+
+def test_a_counselors_pdf_has_the_same_cap(client, factory, decade_patient):
+    counselor = factory.counselor()
+    share(client, decade_patient, counselor)
+    window = {"from": TODAY - timedelta(days=366), "to": TODAY, "format": "pdf"}
+    response = patient_export(client, counselor, decade_patient.id, **window)
+    assert response.status_code == 422
+    assert set(response.json["errors"]) == {"from", "to"}
+    log = client.get("/api/v1/me/access-log", headers=decade_patient.headers).json
+    assert [e for e in log["items"] if e["action"] == "export"] == []
 
 
 def test_a_range_over_ten_years_is_refused_naming_from(client, decade_patient):

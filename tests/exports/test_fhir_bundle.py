@@ -13,7 +13,7 @@ import pytest
 from fhir.resources.R4B.bundle import Bundle
 from pydantic import ValidationError
 
-from server.exports.fhir_bundle import build_bundle
+from server.exports.fhir_bundle import build_bundle, iter_bundle
 from tests.factories import MODERATE_SCORES, CheckinRecord
 
 START = date(2025, 3, 1)
@@ -334,3 +334,43 @@ def test_bad_arguments_are_rejected(kwargs: dict[str, Any]) -> None:
     """Inverted ranges, invalid FHIR ids and naive datetimes raise ValueError."""
     with pytest.raises(ValueError):
         _bundle(**kwargs)
+
+
+def test_the_bundle_streams_one_day_at_a_time() -> None:
+    """Each day is encoded as it arrives, so a long range never sits in memory at once."""
+    read: list[date] = []
+
+    def lazily():
+        for checkin in CHECKINS:
+            read.append(checkin.date)
+            yield checkin
+
+    chunks = iter_bundle(
+        patient_id=PATIENT_ID,
+        display_name="Róisín K.",
+        checkins=lazily(),
+        start=START,
+        end=END,
+        produced_at=PRODUCED,
+        include_notes=True,
+    )
+    opening = next(chunks)
+    assert read == []  # the head, Patient, Questionnaire and CodeSystem need no day
+    first_day = next(chunks)
+    assert read == [date(2025, 3, 1)]
+    assert first_day.count('"resourceType":"QuestionnaireResponse"') == 1
+    text = opening + first_day + "".join(chunks)
+    assert json.loads(text) == _bundle()
+
+
+def test_a_bad_range_fails_before_streaming_starts() -> None:
+    with pytest.raises(ValueError, match="start"):
+        iter_bundle(
+            patient_id=PATIENT_ID,
+            display_name="x",
+            checkins=[],
+            start=END,
+            end=START,
+            produced_at=PRODUCED,
+            include_notes=True,
+        )

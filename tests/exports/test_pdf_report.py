@@ -224,12 +224,51 @@ def test_long_log_repeats_the_heading_row() -> None:
 
 
 def test_note_taller_than_a_page_is_split_not_lost() -> None:
-    """A very long note continues over pages and its end is still printed."""
-    note = "word " * 2000 + "x" * 600 + " THE-END"
+    """A note at the API's 2,000-character limit continues over pages, end included."""
+    note = "word " * 398 + "THE-END"
+    assert len(note) <= 2000
     pages = _pages(build_pdf(_report(checkins=_checkins(2, note=note))))
     text = "".join(pages)
     assert "THE-END" in text
     assert "(cont.)" in text
+    assert pdf_report.NOTE_SHORTENED[:20] not in _flat_text(pages)
+
+
+PATHOLOGICAL_NOTES = pytest.mark.parametrize(
+    "note",
+    ["\n" * 2000, "a\n" * 1000, "x\n\n\n" * 500, "W" * 2000],
+    ids=["only-line-breaks", "a-line-each", "blank-runs", "wide-letters"],
+)
+
+
+@PATHOLOGICAL_NOTES
+def test_a_year_of_pathological_notes_stays_bounded(note) -> None:
+    """Line breaks cannot blow a year's report up to thousands of pages (10,470 before)."""
+    days = 366
+    report = _report(
+        checkins=_checkins(days, note=note),
+        end=START + timedelta(days=days - 1),
+        days_logged=days,
+        days_in_range=days,
+    )
+    pages = len(PdfReader(io.BytesIO(build_pdf(report))).pages)
+    # A capped note is at most NOTE_MAX_LINES x 3.6 mm = 432 mm: under two pages a day.
+    assert pages <= 2 * days + 3
+
+
+@PATHOLOGICAL_NOTES
+def test_a_shortened_note_says_so_where_it_is_cut(note) -> None:
+    """Every note cut to the cap carries the marker; whitespace-only notes show nothing."""
+    flat = _flat_text(_pages(build_pdf(_report(checkins=_checkins(3, note=note)))))
+    lines = note.strip().split("\n")
+    if note.strip() == "":
+        assert "note shortened" not in flat
+    elif len(lines) > pdf_report.NOTE_MAX_LINES or note.startswith("W"):
+        assert flat.count("note shortened here; the CSV and FHIR exports hold the full text") == 3
+
+
+def _flat_text(pages: list[str]) -> str:
+    return " ".join(" ".join(pages).split())
 
 
 def test_checkins_outside_range_are_not_listed() -> None:

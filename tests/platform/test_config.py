@@ -69,6 +69,9 @@ def _database(migrated, monkeypatch):
         ("FHIR_BASE_URL", "steady.example/fhir", "'steady.example/fhir'", "http(s) URL"),
         ("STEADY_SQLITE_BUSY_TIMEOUT_MS", "0", "0", "must be a whole number from 1 to"),
         ("STEADY_ARGON2_TIME_COST", "0", "0", "must be a whole number from 1 to 20"),
+        ("STEADY_EXPORT_LEASE_SECONDS", "5", "5", "must be a whole number from 10 to 3600"),
+        ("STEADY_PDF_RENDERS_PER_PROCESS", "0", "0", "must be a whole number from 1 to 64"),
+        ("STEADY_PDF_RENDERS_PER_PROCESS", "1.5", "1.5", "must be a whole number from 1 to 64"),
     ],
 )
 def test_a_bad_environment_value_refuses_to_start(variable, value, shown, rule):
