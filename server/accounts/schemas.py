@@ -4,7 +4,7 @@ from marshmallow import Schema, fields, validate
 
 from server.auth.models import Role
 from server.common.fields import Text
-from server.common.validation import region_rule, timezone_rule
+from server.common.validation import DEFAULT_REGION, region_rule, timezone_rule
 
 # Shape only (one @, no spaces or control characters): addresses are never mailed,
 # so a stricter check would only reject real people.
@@ -45,9 +45,13 @@ class RegisterSchema(Schema):
         metadata={"description": "IANA time zone name", "example": "America/Chicago"},
     )
     region = fields.String(
-        load_default="US",
+        load_default=DEFAULT_REGION,
         validate=region_rule,
-        metadata={"description": "ISO 3166-1 alpha-2 country code", "example": "US"},
+        metadata={
+            "description": "ISO 3166-1 alpha-2 country code; US when left out. Every code "
+            "is accepted; GET /api/v1/resources/regions says which have a curated catalogue",
+            "example": "FR",
+        },
     )
 
 

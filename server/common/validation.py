@@ -23,6 +23,8 @@ ISO_3166_ALPHA2 = frozenset(
 # The pinned tzdata package fixes the list, so the spec's enum is the same on every machine.
 IANA_TIMEZONES = tuple(sorted(resources.files("tzdata").joinpath("zones").read_text().split()))
 REGION_CODES = tuple(sorted(ISO_3166_ALPHA2))
+# The region of an account that names none, and of an anonymous resource query.
+DEFAULT_REGION = "US"
 
 timezone_rule = validate.OneOf(
     IANA_TIMEZONES, error="Must be an IANA time zone name, e.g. 'Europe/Dublin'."

@@ -11,14 +11,38 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from server.common.validation import REGION_CODES
+from server.resources import emergency_numbers
+
 ENTRY_KINDS: tuple[str, ...] = (
     "emergency",
     "crisis",
+    "directory",
     "helpline",
     "treatment",
     "harm_reduction",
     "medical",
+    "clinic",
+    "peer_support",
 )
+# Counselors add their own services only. Emergency, crisis, poison (medical),
+# harm-reduction and directory entries come from the catalogue alone, so nobody can plant
+# a look-alike "emergency" number in a patient's crisis screen.
+COUNSELOR_KINDS: tuple[str, ...] = ("clinic", "treatment", "helpline", "peer_support")
+# The one directory of crisis lines with a page per country; the research saw this form
+# of its URL first-hand (findahelpline.com/AU).
+DIRECTORY_URL = "https://findahelpline.com/{region}"
+DIRECTORY_SOURCE_URL = "https://findahelpline.com/AU"
+DIRECTORY_CHECKED_ON = date(2026, 12, 1)
+# Each region's own treatment-service finder where the research found one; the US uses
+# the FindTreatment.gov locator, every other region the crisis-line directory.
+TREATMENT_FINDERS = {
+    "GB": "https://www.talktofrank.com/get-help/find-support-near-you",
+    "IE": "https://www.drugs.ie/services",
+    "CA": "https://www.canada.ca/en/health-canada/services/substance-use/get-help/"
+    "get-help-problematic-substance-use.html",
+    "AU": "https://adf.org.au/help-support/path2help/",
+}
 
 # Fixed forever: changing it would change every entry id that clients may have stored.
 CATALOGUE_NAMESPACE = uuid.UUID("1b6d52b4-fb4a-4a0d-8556-19569439bcac")
@@ -157,11 +181,72 @@ def parse_catalogue(data: Any) -> Catalogue:
 
 
 def load_catalogue(path: str | Path | None = None) -> Catalogue:
-    """Load and validate the catalogue JSON, defaulting to the shipped file."""
+    """Load and validate a catalogue JSON file, defaulting to the shipped, curated one."""
     source = Path(path) if path is not None else DEFAULT_PATH
     with source.open(encoding="utf-8") as fh:
         data = json.load(fh)
     return parse_catalogue(data)
+
+
+def shipped_catalogue() -> Catalogue:
+    """Curated entries, plus a directory and (if none is curated) an emergency per region.
+
+    The derived emergency entry is the number both machine tables agree on; a region where
+    they don't gets the fallback advice at assessment time instead.
+    """
+    curated = load_catalogue()
+    regional = regional_entries(curated.entries, emergency_numbers.load())
+    return Catalogue(version=curated.version, entries=curated.entries + regional)
+
+
+def regional_entries(curated: tuple[CatalogueEntry, ...], numbers: dict) -> tuple:
+    """Derived emergency numbers where no curated one exists, and a directory per region."""
+    with_emergency = {entry.region for entry in curated if entry.kind == "emergency"}
+    derived_on = date.fromisoformat(numbers["derived_on"])
+    entries = []
+    for region in REGION_CODES:
+        number = numbers["numbers"].get(region)
+        if number and region not in with_emergency:
+            entries.append(
+                CatalogueEntry(
+                    key=f"{region.lower()}-emergency-number",
+                    name=f"Emergency number ({number})",
+                    kind="emergency",
+                    region=region,
+                    phone=number,
+                    sms=None,
+                    url=None,
+                    hours=None,
+                    description=f"Call {number} if someone may be overdosing, cannot be "
+                    "woken or is struggling to breathe. "
+                    f"{numbers['attribution']} If you know your local emergency number, "
+                    "use that.",
+                    source_url=numbers["source_url"],
+                    verified_on=derived_on,
+                )
+            )
+        entries.append(
+            CatalogueEntry(
+                key=f"{region.lower()}-find-a-helpline",
+                name="Find A Helpline: crisis lines in your country",
+                kind="directory",
+                region=region,
+                phone=None,
+                sms=None,
+                url=DIRECTORY_URL.format(region=region),
+                hours=None,
+                description="A directory of free, confidential crisis and support lines "
+                "(ThroughLine). Steady does not run or check the lines it lists.",
+                source_url=DIRECTORY_SOURCE_URL,
+                verified_on=DIRECTORY_CHECKED_ON,
+            )
+        )
+    return tuple(entries)
+
+
+def treatment_finder_url(region: str) -> str:
+    """Where a person in a region (outside the US) can look for treatment services."""
+    return TREATMENT_FINDERS.get(region, DIRECTORY_URL.format(region=region))
 
 
 def verification_cutoff(today: date, months: int = 12) -> date:

@@ -11,9 +11,11 @@ from server.auth.models import Role
 from server.auth.policy import require_role, signed_in_user
 from server.common.openapi import BEARER, ApiBlueprint, problems
 from server.common.settings import settings
+from server.common.validation import DEFAULT_REGION
 from server.extensions import limiter
 from server.resources import service
 from server.resources.schemas import (
+    RegionListSchema,
     ResourceCreateSchema,
     ResourceListSchema,
     ResourceQuerySchema,
@@ -27,7 +29,6 @@ bp = ApiBlueprint(
     "resources", __name__, url_prefix="/api/v1/resources", description="Help resources"
 )
 OPTIONAL_BEARER = [{}, {"bearerAuth": []}]
-DEFAULT_REGION = "US"
 
 
 def _region(requested: str | None) -> str:
@@ -51,6 +52,13 @@ def list_resources(region=None, kind=None):
     counselor_ids = policy.resource_owner_ids(get_current_user())
     items = service.list_resources(region=region, kinds=kinds, counselor_ids=counselor_ids)
     return {"region": region, "items": items}
+
+
+@bp.get("/regions")
+@bp.response(200, RegionListSchema)
+def list_regions():
+    """List every ISO 3166-1 region: curated or not, and where its emergency entry is from."""
+    return {"default": DEFAULT_REGION, "items": service.region_coverage()}
 
 
 @bp.post("")

@@ -1,10 +1,53 @@
 """Resource bodies and queries."""
 
-from marshmallow import Schema, fields, validate
+import ipaddress
+import urllib.parse
+
+import phonenumbers
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from server.common.fields import Text
 from server.common.validation import region_rule
-from server.resources.catalogue import ENTRY_KINDS
+from server.resources.catalogue import COUNSELOR_KINDS, ENTRY_KINDS
+
+
+def e164(number: str, region: str) -> str | None:
+    """The number in E.164 form if it is a valid number for the region, else None."""
+    try:
+        parsed = phonenumbers.parse(number, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number_for_region(parsed, region):
+        return None
+    if phonenumbers.number_type(parsed) == phonenumbers.PhoneNumberType.PREMIUM_RATE:
+        return None  # a help line that charges by the minute is not help
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def public_https_url(value: str) -> None:
+    """Refuse links that are not https, carry a user name or point at a non-public host."""
+    message = "Must be an https URL of a public web site."
+    if any(ord(character) <= 0x20 for character in value):
+        raise ValidationError(message)
+    try:
+        parts = urllib.parse.urlsplit(value)
+        host = parts.hostname
+        parts.port  # noqa: B018 (raises ValueError on a bad port)
+    except ValueError:
+        raise ValidationError(message) from None
+    # "https://988lifeline.org@evil.example/" reads as 988lifeline.org but goes elsewhere.
+    if parts.scheme != "https" or not host or parts.username is not None or "@" in parts.netloc:
+        raise ValidationError(message)
+    if host == "localhost" or host.endswith((".localhost", ".local", ".internal")):
+        raise ValidationError(message)
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        if "." not in host:
+            raise ValidationError(message) from None  # a bare intranet name
+        return
+    if not address.is_global:
+        raise ValidationError(message)
 
 
 class ProviderSchema(Schema):
@@ -27,7 +70,19 @@ class ResourceSchema(Schema):
     hours = fields.String(required=True, allow_none=True)
     description = fields.String(required=True)
     source_url = fields.String(required=True, allow_none=True)
-    verified_on = fields.Date(required=True, allow_none=True)
+    verified_on = fields.Date(
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "When Steady checked it against its source; null for "
+            "counselors' entries and the fallback advice"
+        },
+    )
+    added_on = fields.Date(
+        required=True,
+        allow_none=True,
+        metadata={"description": "The day (UTC) a counselor added it; null for the catalogue"},
+    )
     provided_by = fields.Nested(
         ProviderSchema,
         required=True,
@@ -40,19 +95,56 @@ class ResourceCreateSchema(Schema):
     """A counselor's own resource (their clinic's line), shown to patients sharing with them."""
 
     name = Text(required=True, validate=validate.Length(min=1, max=200))
-    kind = fields.String(required=True, validate=validate.OneOf(ENTRY_KINDS))
+    kind = fields.String(
+        required=True,
+        validate=validate.OneOf(
+            COUNSELOR_KINDS,
+            error="Must be one of: {choices}. Emergency, crisis, poison, harm-reduction and "
+            "directory entries come from Steady's catalogue only.",
+        ),
+    )
     region = fields.String(required=True, validate=region_rule)
-    phone = Text(allow_none=True, load_default=None, validate=validate.Length(max=60))
-    sms = Text(allow_none=True, load_default=None, validate=validate.Length(max=120))
+    phone = Text(
+        allow_none=True,
+        load_default=None,
+        validate=validate.Length(max=60),
+        metadata={"description": "A real number for `region`; stored in E.164 form"},
+    )
+    sms = Text(
+        allow_none=True,
+        load_default=None,
+        validate=validate.Length(max=60),
+        metadata={"description": "A number that takes text messages; stored in E.164 form"},
+    )
     url = fields.String(
         allow_none=True,
         load_default=None,
-        validate=validate.Regexp(
-            r"^https?://[^\x00-\x20]{1,490}$", error="Must be an http(s) URL."
-        ),
+        validate=[validate.Length(max=500), public_https_url],
+        metadata={
+            "description": "https, with a public host name (no user name, no local or "
+            "private address)"
+        },
     )
     hours = Text(allow_none=True, load_default=None, validate=validate.Length(max=200))
     description = Text(required=True, validate=validate.Length(min=1, max=1000))
+
+    @validates_schema
+    def _numbers_are_real(self, data, **_kwargs):
+        """Phone and SMS numbers must be valid numbers of the entry's region."""
+        region = data.get("region")
+        errors = {}
+        for field in ("phone", "sms"):
+            if data.get(field) is not None and region and e164(data[field], region) is None:
+                errors[field] = [f"Must be a valid phone number for {region}."]
+        if errors:
+            raise ValidationError(errors)
+
+    @post_load
+    def _store_e164(self, data, **_kwargs):
+        for field in ("phone", "sms"):
+            if data.get(field) is not None:
+                data[field] = e164(data[field], data["region"])
+        return data
 
 
 class ResourceListSchema(Schema):
@@ -113,3 +205,30 @@ class TreatmentSchema(Schema):
     facilities = fields.List(fields.Nested(FacilitySchema), required=True)
     helplines = fields.List(fields.Nested(ResourceSchema), required=True)
     locator_url = fields.String(required=True)
+
+
+class RegionSchema(Schema):
+    """What Steady knows for one ISO 3166-1 region."""
+
+    code = fields.String(required=True, metadata={"example": "FR"})
+    curated = fields.Boolean(
+        required=True, metadata={"description": "Steady ships hand-checked entries for it"}
+    )
+    emergency = fields.String(
+        required=True,
+        validate=validate.OneOf(["curated", "derived", "fallback"]),
+        metadata={
+            "description": "Where its emergency entry comes from: a curated entry; the "
+            "number Android's and libphonenumber's tables agree on; or, with no confirmed "
+            "number, the fallback advice to call the local emergency number (112 or 911 "
+            "from a mobile usually connects, but not everywhere)"
+        },
+    )
+    treatment_finder_url = fields.String(required=True)
+
+
+class RegionListSchema(Schema):
+    """Every region a person may choose, and the default when they choose none."""
+
+    default = fields.String(required=True, metadata={"example": "US"})
+    items = fields.List(fields.Nested(RegionSchema), required=True)

@@ -1,8 +1,11 @@
 """Resource use cases: the catalogue, what fits an assessment, and the treatment locator."""
 
 import dataclasses
+import functools
 import logging
 import re
+import uuid
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
@@ -10,12 +13,17 @@ from flask import current_app
 from sqlalchemy import Connection, case, delete, func, insert, select, update
 
 from server.auth.models import User
-from server.common.dates import local_today
 from server.common.settings import settings
+from server.common.validation import REGION_CODES
 from server.db import begin_write, utcnow
-from server.errors import NotFound
+from server.errors import NotFound, ValidationFailed
 from server.extensions import db
-from server.resources.catalogue import load_catalogue
+from server.resources.catalogue import (
+    CATALOGUE_NAMESPACE,
+    load_catalogue,
+    shipped_catalogue,
+    treatment_finder_url,
+)
 from server.resources.locator import LocatorError, deep_link, radius_bucket
 from server.resources.models import Resource
 
@@ -24,25 +32,48 @@ US_ZIP = re.compile(r"[0-9]{5}(-[0-9]{4})?")
 
 # Kinds shown for a day's level and for each of its reasons; a day gets the union, so a
 # crisis that is also severe still lists treatment and medical help after the lines.
+SUPPORT_KINDS = ("treatment", "clinic", "helpline", "peer_support")
 KINDS_FOR_LEVEL = {
-    "crisis": ("emergency", "crisis"),
-    "severe": ("crisis", "emergency", "medical", "treatment", "helpline"),
-    "worsening": ("treatment", "helpline"),
+    "crisis": ("emergency", "crisis", "directory"),
+    "severe": ("crisis", "emergency", "directory", "medical", *SUPPORT_KINDS),
+    "worsening": SUPPORT_KINDS,
 }
 KINDS_FOR_REASON = {
-    "crisis": ("emergency", "crisis"),
-    "severe_symptoms": ("crisis", "emergency", "medical", "treatment", "helpline"),
+    "crisis": ("emergency", "crisis", "directory"),
+    "severe_symptoms": ("crisis", "emergency", "directory", "medical", *SUPPORT_KINDS),
     "dehydration_risk": ("medical", "emergency"),
     "overdose_risk": ("harm_reduction", "emergency"),
-    "worsening_total": ("treatment", "helpline"),
-    "worsening_symptom": ("treatment", "helpline"),
+    "worsening_total": SUPPORT_KINDS,
+    "worsening_symptom": SUPPORT_KINDS,
 }
-KIND_ORDER = ("emergency", "crisis", "harm_reduction", "medical", "treatment", "helpline")
+MAX_OWN_RESOURCES = 20
+KIND_ORDER = (
+    "emergency",
+    "crisis",
+    "directory",
+    "harm_reduction",
+    "medical",
+    "treatment",
+    "clinic",
+    "helpline",
+    "peer_support",
+)
+# Shown first wherever an emergency entry is called for but the region has none that is
+# confirmed: never a number nobody has confirmed, and 112/911 only as something to try.
+FALLBACK_EMERGENCY_NAME = "Your local emergency number"
+FALLBACK_EMERGENCY_TEXT = (
+    "If you or someone with you may be overdosing, can't be woken, is struggling to "
+    "breathe, or you might act on thoughts of suicide, call your local emergency number "
+    "now. We don't have a confirmed emergency number for your location. On a mobile "
+    "phone, 112, and in many countries 911, is treated as an emergency call and is "
+    "usually connected to local emergency services, but this isn't guaranteed "
+    "everywhere. If you can see or know your local emergency number, use that."
+)
 
 
 def sync_catalogue(connection: Connection) -> None:
     """Make the catalogue rows equal the shipped file (migrations, CLI, tests)."""
-    catalogue = load_catalogue()
+    catalogue = shipped_catalogue()
     table = Resource.__table__
     existing = set(connection.scalars(select(table.c.id).where(table.c.owner_id.is_(None))))
     now = utcnow()
@@ -105,6 +136,7 @@ class ResourceView:
     verified_on: date | None
     owner_id: str | None
     owner_name: str | None
+    added_on: date | None  # counselors' entries: the day added (they carry no verified_on)
 
     @property
     def provided_by(self) -> dict | None:
@@ -114,24 +146,53 @@ class ResourceView:
         return {"id": self.owner_id, "display_name": self.owner_name}
 
 
+_COLUMNS = [field.name for field in dataclasses.fields(ResourceView) if field.name != "added_on"]
+
+
+def _view(row) -> ResourceView:
+    """A resource row as shown to people."""
+    values = {name: row._mapping[name] for name in _COLUMNS}
+    added_on = row.created_at.date() if row.owner_id is not None else None  # a UTC date
+    return ResourceView(**values, added_on=added_on)
+
+
+def fallback_emergency(region: str) -> ResourceView:
+    """The fixed emergency advice for a region without a confirmed emergency number."""
+    return ResourceView(
+        id=str(uuid.uuid5(CATALOGUE_NAMESPACE, f"{region.lower()}-emergency-fallback")),
+        name=FALLBACK_EMERGENCY_NAME,
+        kind="emergency",
+        region=region,
+        phone=None,
+        sms=None,
+        url=None,
+        hours=None,
+        description=FALLBACK_EMERGENCY_TEXT,
+        source_url=None,
+        verified_on=None,
+        owner_id=None,
+        owner_name=None,
+        added_on=None,
+    )
+
+
 class ResourceCache:
-    """Every resource row in memory, reloaded when the database's stamp moves."""
+    """Every resource row in memory by region, reloaded when the database's stamp moves."""
 
     def __init__(self) -> None:
-        self._snapshot: tuple[tuple, tuple[ResourceView, ...]] | None = None
+        self._snapshot: tuple[tuple, dict[str, tuple[ResourceView, ...]]] | None = None
 
-    def rows(self) -> tuple[ResourceView, ...]:
-        """The current rows, after one cheap check that the copy is still valid."""
+    def rows(self, region: str) -> tuple[ResourceView, ...]:
+        """A region's current rows, after one cheap check that the copy is still valid."""
         stamp = tuple(db.session.execute(_STAMP).one())
         snapshot = self._snapshot
         if snapshot is None or snapshot[0] != stamp:
-            names = [field.name for field in dataclasses.fields(ResourceView)]
-            rows = tuple(
-                ResourceView(**{name: row._mapping[name] for name in names})
-                for row in db.session.execute(_ALL)
-            )
-            snapshot = self._snapshot = (stamp, rows)
-        return snapshot[1]
+            by_region = defaultdict(list)
+            for row in db.session.execute(_ALL):
+                by_region[row.region].append(_view(row))
+            regions = {region: tuple(rows) for region, rows in by_region.items()}
+            snapshot = self._snapshot = (stamp, regions)
+        return snapshot[1].get(region, ())
 
 
 def _cache() -> ResourceCache:
@@ -142,23 +203,40 @@ def _cache() -> ResourceCache:
 def list_resources(
     *, region: str, kinds: tuple[str, ...] | None = None, counselor_ids: tuple[str, ...] = ()
 ) -> list[ResourceView]:
-    """List catalogue entries for a region, plus entries of the given counselors."""
-    return [
+    """List catalogue entries for a region, then entries of the given counselors."""
+    rows = [
         row
-        for row in _cache().rows()
-        if row.region == region
-        and (row.owner_id is None or row.owner_id in counselor_ids)
+        for row in _cache().rows(region)
+        if (row.owner_id is None or row.owner_id in counselor_ids)
         and (not kinds or row.kind in kinds)
     ]
+    # A counselor's entry never ranks above Steady's catalogue (stable: kind order kept).
+    return sorted(rows, key=lambda row: row.owner_id is not None)
 
 
-def add_own(*, counselor, data: dict) -> Resource:
-    """Add a counselor's own resource; its source is the counselor, checked today."""
+def add_own(*, counselor, data: dict) -> ResourceView:
+    """Add a counselor's own resource (at most MAX_OWN_RESOURCES); nobody verified it."""
     begin_write(db.session)
-    resource = Resource(owner_id=counselor.id, verified_on=local_today(counselor.timezone), **data)
+    # PostgreSQL: two adds at once by one counselor queue here, so the count below holds.
+    db.session.execute(select(_owners.c.id).where(_owners.c.id == counselor.id).with_for_update())
+    owned = db.session.scalar(
+        select(func.count()).select_from(_resources).where(_resources.c.owner_id == counselor.id)
+    )
+    if owned >= MAX_OWN_RESOURCES:
+        raise ValidationFailed(
+            "You have as many resources as a counselor may have.",
+            errors={"body": [f"At most {MAX_OWN_RESOURCES} resources per counselor."]},
+        )
+    resource = Resource(owner_id=counselor.id, verified_on=None, **data)
     db.session.add(resource)
+    db.session.flush()
+    view = ResourceView(
+        **{name: getattr(resource, name) for name in _COLUMNS if name != "owner_name"},
+        owner_name=counselor.display_name,
+        added_on=resource.created_at.date(),
+    )
     db.session.commit()
-    return resource
+    return view
 
 
 def remove_own(*, counselor, resource_id: str) -> None:
@@ -171,6 +249,32 @@ def remove_own(*, counselor, resource_id: str) -> None:
         raise NotFound("There is no such resource of yours.")
     db.session.delete(resource)
     db.session.commit()
+
+
+@functools.cache
+def region_coverage() -> tuple[dict, ...]:
+    """What each ISO 3166-1 region gets: curated entries, its emergency entry, its finder."""
+    catalogue = shipped_catalogue()
+    curated = {entry.key for entry in load_catalogue().entries}
+    regions = []
+    for code in REGION_CODES:
+        entries = catalogue.for_region(code)
+        emergency = [entry for entry in entries if entry.kind == "emergency"]
+        if any(entry.key in curated for entry in emergency):
+            source = "curated"
+        else:
+            source = "derived" if emergency else "fallback"
+        regions.append(
+            {
+                "code": code,
+                "curated": any(entry.key in curated for entry in entries),
+                "emergency": source,
+                "treatment_finder_url": (
+                    deep_link(None) if code == "US" else treatment_finder_url(code)
+                ),
+            }
+        )
+    return tuple(regions)
 
 
 def kinds_for(level: str, reason_codes: set[str]) -> tuple[str, ...]:
@@ -187,7 +291,12 @@ def for_assessment(
     kinds = kinds_for(level, reason_codes)
     if not kinds:
         return []
-    return list_resources(region=region, kinds=kinds, counselor_ids=counselor_ids)
+    rows = list_resources(region=region, kinds=kinds, counselor_ids=counselor_ids)
+    if "emergency" in kinds and not (
+        rows and rows[0].kind == "emergency" and not rows[0].owner_id
+    ):
+        rows.insert(0, fallback_emergency(region))
+    return rows
 
 
 def find_treatment(*, region: str, postal_code: str | None, radius_miles: int) -> dict:
@@ -212,6 +321,12 @@ def find_treatment(*, region: str, postal_code: str | None, radius_miles: int) -
         "source": "fallback",
         "radius_miles": radius_miles,
         "facilities": [],
-        "helplines": list_resources(region=region, kinds=("helpline", "treatment", "crisis")),
-        "locator_url": deep_link(postal_code if is_zip and region == "US" else None),
+        "helplines": list_resources(
+            region=region, kinds=("helpline", "treatment", "crisis", "directory")
+        ),
+        "locator_url": (
+            deep_link(postal_code if is_zip else None)
+            if region == "US"
+            else treatment_finder_url(region)
+        ),
     }

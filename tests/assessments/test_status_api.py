@@ -16,7 +16,15 @@ FIXED_NOW = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
 TODAY = date(2026, 6, 15)
 
 # Most urgent first: the order resources must come in.
-URGENCY = ("emergency", "crisis", "harm_reduction", "medical", "treatment", "helpline")
+URGENCY = (
+    "emergency",
+    "crisis",
+    "directory",
+    "harm_reduction",
+    "medical",
+    "treatment",
+    "helpline",
+)
 DOSING_RE = re.compile(
     r"\b(mg|mcg|ml|dose|doses|dosage|dosing|milligrams?|micrograms?|taper\w*)\b", re.I
 )
@@ -91,16 +99,24 @@ HEAVY_WEEK = [
     scores(7, 7, 7, 6),
 ]
 
+# Every region's crisis and severe days also list the crisis-line directory.
+DIRECTORY = "Find A Helpline: crisis lines in your country"
 US_CRISIS = {
     "Emergency services (911)",
     "988 Suicide & Crisis Lifeline",
     "Lifeline (older 1-800 number)",
     "Crisis Text Line (via Mental Health America)",
+    DIRECTORY,
 }
-GB_CRISIS = {"Emergency services (999)", "Samaritans", "NHS 111 mental health option (England)"}
-# The reference has no sourced emergency number for Ireland, so none ships.
-IE_CRISIS = {"Samaritans Ireland", "50808 crisis text line"}
-AU_CRISIS = {"Emergency services (000)", "Lifeline"}
+GB_CRISIS = {
+    "Emergency services (999)",
+    "Samaritans",
+    "NHS 111 mental health option (England)",
+    DIRECTORY,
+}
+# No curated Irish emergency entry: the number both machine tables agree on.
+IE_CRISIS = {"Emergency number (112)", "Samaritans Ireland", "50808 crisis text line", DIRECTORY}
+AU_CRISIS = {"Emergency services (000)", "Lifeline", DIRECTORY}
 
 
 @pytest.fixture(autouse=True)
@@ -386,7 +402,14 @@ def test_severe_resources_follow_the_patients_region(client, factory, region, ex
     assert assessment["level"] == "severe"
     assert names(assessment) == expected
     # Crisis lines, medical advice and treatment; nothing for harm reduction here.
-    assert set(kinds(assessment)) <= {"crisis", "emergency", "medical", "treatment", "helpline"}
+    assert set(kinds(assessment)) <= {
+        "crisis",
+        "emergency",
+        "directory",
+        "medical",
+        "treatment",
+        "helpline",
+    }
     assert_resources_well_formed(assessment, region)
 
 
@@ -579,7 +602,7 @@ def test_crisis_surfaces_crisis_lines_for_the_region(client, factory, region, ex
     assert codes(assessment) == ["crisis"]
     assert "crisis line" in message(assessment, "crisis")
     assert names(assessment) == expected
-    assert set(kinds(assessment)) <= {"emergency", "crisis"}
+    assert set(kinds(assessment)) <= {"emergency", "crisis", "directory"}
     assert_resources_well_formed(assessment, region)
 
 

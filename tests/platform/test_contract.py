@@ -16,8 +16,18 @@ SPEC_PATH = Path(__file__).parents[2] / "openapi.yaml"
 SESSION_ENDING = {("DELETE", "/api/v1/me"), ("POST", "/api/v1/auth/logout")}
 # Rules OpenAPI cannot express (a day in the future or before 2000, a range that ends before
 # it starts or is too long, a share's end date or counselor, an If-Match naming an old
-# version): a schema-valid request may be refused for these only.
-BUSINESS_RULE_FIELDS = {"date", "from", "to", "expires_on", "counselor_email"}
+# version, a phone number that is not a real one of the entry's region, a link to a
+# non-public host): a schema-valid request may be refused for these only.
+BUSINESS_RULE_FIELDS = {
+    "date",
+    "from",
+    "to",
+    "expires_on",
+    "counselor_email",
+    "phone",
+    "sms",
+    "url",
+}
 
 
 class Current:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from server.common.validation import REGION_CODES
 from server.resources.catalogue import (
     CATALOGUE_NAMESPACE,
     DEFAULT_PATH,
@@ -17,6 +18,8 @@ from server.resources.catalogue import (
     Catalogue,
     CatalogueEntry,
     load_catalogue,
+    regional_entries,
+    shipped_catalogue,
     stale_entries,
     verification_cutoff,
 )
@@ -28,8 +31,8 @@ TEXT_FIELDS = ("key", "name", "phone", "sms", "url", "hours", "description")
 
 @pytest.fixture(scope="module")
 def catalogue() -> Catalogue:
-    """Load the shipped catalogue once per module."""
-    return load_catalogue()
+    """The shipped catalogue (curated and per-region entries), once per module."""
+    return shipped_catalogue()
 
 
 @pytest.fixture
@@ -47,7 +50,7 @@ def write_doc(tmp_path: Path, doc: dict) -> Path:
 
 def test_shipped_file_loads(catalogue: Catalogue) -> None:
     """The shipped catalogue parses, is versioned and non-empty."""
-    assert catalogue.version == "2026-11-24"
+    assert catalogue.version == "2026-12-01"
     assert len(catalogue.entries) >= 15
     assert all(isinstance(e, CatalogueEntry) for e in catalogue.entries)
     assert {e.kind for e in catalogue.entries} <= set(ENTRY_KINDS)
@@ -101,11 +104,34 @@ def test_region_has_emergency_and_crisis(catalogue: Catalogue, region: str) -> N
     assert "crisis" in kinds
 
 
-def test_ireland_has_crisis_but_no_unconfirmed_emergency(catalogue: Catalogue) -> None:
-    """No Irish emergency number was confirmed, so only crisis lines are listed."""
-    kinds = {e.kind for e in catalogue.for_region("IE")}
-    assert "crisis" in kinds
-    assert "emergency" not in kinds
+def test_ireland_gets_the_number_both_machine_tables_agree_on(catalogue: Catalogue) -> None:
+    """No curated Irish emergency entry: the derived one, attributed to its sources."""
+    emergency = [e for e in catalogue.for_region("IE") if e.kind == "emergency"]
+    assert [(e.key, e.phone) for e in emergency] == [("ie-emergency-number", "112")]
+    assert "Apache-2.0" in emergency[0].description
+    assert emergency[0].source_url.startswith("https://android.googlesource.com/")
+
+
+def test_derived_numbers_only_where_the_tables_agree_and_nothing_is_curated() -> None:
+    numbers = {"derived_on": "2026-12-01", "source_url": "https://x.example/", "attribution": "A."}
+    numbers["numbers"] = {"FR": "112", "DE": "112"}
+    curated = (load_catalogue(DEFAULT_PATH).get("de-112-emergency"),)
+    derived = regional_entries(curated, numbers)
+    emergency = {e.region: e.phone for e in derived if e.kind == "emergency"}
+    assert emergency == {"FR": "112"}  # DE has a curated entry; no other region has data
+    directories = [e for e in derived if e.kind == "directory"]
+    assert len(directories) == len(REGION_CODES)
+    assert {e.url for e in directories if e.region == "CM"} == {"https://findahelpline.com/CM"}
+
+
+def test_every_region_has_a_directory_and_at_most_one_catalogue_emergency_source(
+    catalogue: Catalogue,
+) -> None:
+    for region in REGION_CODES:
+        entries = catalogue.for_region(region)
+        assert [e.kind for e in entries].count("directory") == 1, region
+        keys = {e.key for e in entries if e.kind == "emergency"}
+        assert not (f"{region.lower()}-emergency-number" in keys and len(keys) > 1), region
 
 
 def test_us_overdose_and_treatment_entries(catalogue: Catalogue) -> None:
@@ -136,6 +162,8 @@ def test_no_dosing_text(catalogue: Catalogue) -> None:
     for entry in catalogue.entries:
         for name in TEXT_FIELDS:
             value = getattr(entry, name) or ""
+            # Keys and directory links carry the region: MG is Madagascar, not a unit.
+            value = value.removeprefix(f"{entry.region.lower()}-").removesuffix(entry.region)
             assert not DOSING_RE.search(value), f"{entry.key}.{name}: {value!r}"
 
 

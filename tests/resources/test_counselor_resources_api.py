@@ -1,12 +1,14 @@
 """Counselors' own resources reach exactly the patients who share with them."""
 
-from datetime import date
+from datetime import UTC, date, datetime
+
+import pytest
 
 CLINIC = {
     "name": "Riverside Clinic line",
     "kind": "treatment",
     "region": "US",
-    "phone": "555-0100",
+    "phone": "217-555-0100",
     "hours": "Mon-Fri 9-5",
     "description": "Call the clinic to book or move an appointment.",
 }
@@ -32,8 +34,11 @@ def test_counselor_adds_a_resource_for_their_patients(client, factory):
     assert response.status_code == 201
     created = response.json
     assert created["provided_by"] == {"id": counselor.id, "display_name": "Dr Rivers"}
-    assert created["verified_on"] == date.today().isoformat()
+    # Nobody verified a counselor's entry: it says when it was added, and by whom.
+    assert created["verified_on"] is None
+    assert created["added_on"] == datetime.now(UTC).date().isoformat()
     assert created["source_url"] is None
+    assert created["phone"] == "+12175550100"  # stored in E.164
     assert CLINIC["name"] in names(client, sharing)
     assert CLINIC["name"] in names(client, counselor)
     assert CLINIC["name"] not in names(client, not_sharing)
@@ -129,3 +134,68 @@ def test_resource_creation_is_limited_per_counselor(app_factory):
     assert add(client, colleague).status_code == 201
     # Retry-After is only for the refusals.
     assert "Retry-After" not in add(client, colleague).headers
+
+
+@pytest.mark.parametrize("kind", ["emergency", "crisis", "medical", "harm_reduction", "directory"])
+def test_catalogue_only_kinds_are_refused(client, factory, kind):
+    counselor = factory.counselor()
+    response = add(client, counselor, kind=kind, name="Emergency services (911)")
+    assert response.status_code == 422
+    assert "catalogue only" in response.json["errors"]["kind"][0]
+
+
+@pytest.mark.parametrize("kind", ["clinic", "treatment", "helpline", "peer_support"])
+def test_counselors_own_service_kinds_are_accepted(client, factory, kind):
+    assert add(client, factory.counselor(), kind=kind).status_code == 201
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("phone", "javascript:alert(1)"),
+        ("phone", "911"),  # not a number one can add: emergency numbers are the catalogue's
+        ("phone", "+1 900 555 0199"),  # premium rate
+        ("phone", "020 7946 0000"),  # a London number, but the entry is for the US
+        ("sms", "<img src=x onerror=alert(1)>"),
+        ("url", "https://988lifeline.org@evil.example/"),
+        ("url", "http://clinic.example.org/"),
+        ("url", "https://127.0.0.1:8411/api/v1/me"),
+        ("url", "https://10.0.0.7/"),
+        ("url", "https://169.254.169.254/latest/meta-data/"),
+        ("url", "https://[::1]/"),
+        ("url", "https://localhost/"),
+        ("url", "https://intranet/"),
+        ("url", "javascript:alert(1)"),
+    ],
+)
+def test_numbers_and_links_must_be_real_and_public(client, factory, field, value):
+    response = add(client, factory.counselor(), **{field: value})
+    assert response.status_code == 422, response.json
+    assert list(response.json["errors"]) == [field]
+
+
+def test_numbers_are_stored_in_e164_for_the_entrys_region(client, factory):
+    counselor = factory.counselor()
+    created = add(client, counselor, region="GB", phone="020 7946 0000", sms="07400 123456")
+    assert created.status_code == 201, created.json
+    assert (created.json["phone"], created.json["sms"]) == ("+442079460000", "+447400123456")
+
+
+def test_at_most_twenty_entries_per_counselor(client, factory):
+    counselor, other = factory.counselor(), factory.counselor()
+    statuses = [add(client, counselor, name=f"Line {n}").status_code for n in range(21)]
+    assert statuses == [201] * 20 + [422]
+    refused = add(client, counselor)
+    assert refused.json["errors"] == {"body": ["At most 20 resources per counselor."]}
+    assert add(client, other).status_code == 201  # another counselor is not affected
+
+
+def test_counselor_entries_come_after_every_catalogue_entry(client, factory):
+    counselor, patient = factory.counselor(), factory.patient()
+    factory.share(patient, counselor)
+    add(client, counselor, kind="helpline", name="Our clinic's crisis callback")
+    assessment = factory.checkin(patient, date.today(), nausea=10, aches=10).json["assessment"]
+    owners = [resource["provided_by"] is not None for resource in assessment["resources"]]
+    assert owners[-1] is True
+    assert owners == sorted(owners)  # all catalogue entries (False) first
+    assert assessment["resources"][0]["kind"] == "emergency"

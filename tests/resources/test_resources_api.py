@@ -30,9 +30,19 @@ RESOURCE_KEYS = {
     "source_url",
     "verified_on",
     "provided_by",
+    "added_on",
 }
-URGENCY = ("emergency", "crisis", "harm_reduction", "medical", "treatment", "helpline")
+URGENCY = (
+    "emergency",
+    "crisis",
+    "directory",
+    "harm_reduction",
+    "medical",
+    "treatment",
+    "helpline",
+)
 
+DIRECTORY = "Find A Helpline: crisis lines in your country"
 US_ALL = {
     "Emergency services (911)",
     "988 Suicide & Crisis Lifeline",
@@ -43,12 +53,14 @@ US_ALL = {
     "Poison Help",
     "Never Use Alone",
     "Overdose response and naloxone",
+    DIRECTORY,
 }
 GB_ALL = {
     "Emergency services (999)",
     "Samaritans",
     "NHS 111 mental health option (England)",
     "FRANK",
+    DIRECTORY,
 }
 AU_ALL = {
     "Emergency services (000)",
@@ -57,6 +69,7 @@ AU_ALL = {
     "National Alcohol and Other Drug Hotline",
     "Family Drug Support",
     "Poisons Information Centre",
+    DIRECTORY,
 }
 # Fallback helplines: helpline, treatment and crisis kinds of the region.
 US_FALLBACK = {
@@ -65,8 +78,9 @@ US_FALLBACK = {
     "988 Suicide & Crisis Lifeline",
     "Lifeline (older 1-800 number)",
     "Crisis Text Line (via Mental Health America)",
+    DIRECTORY,
 }
-GB_FALLBACK = {"Samaritans", "NHS 111 mental health option (England)", "FRANK"}
+GB_FALLBACK = {"Samaritans", "NHS 111 mental health option (England)", "FRANK", DIRECTORY}
 
 FACILITIES = [
     {
@@ -160,10 +174,19 @@ def test_signed_in_default_is_the_users_own_region(client, factory):
         ("?region=US&kind=harm_reduction", {"Never Use Alone", "Overdose response and naloxone"}),
         ("?region=CA&kind=harm_reduction", {"National Overdose Response Service (NORS)"}),
         ("?region=IE&kind=helpline", {"HSE Drugs and Alcohol Helpline"}),
-        # No emergency number for Ireland has a source, so none is listed.
-        ("?region=IE&kind=emergency", set()),
-        # A valid country without entries yet.
-        ("?region=FR", set()),
+        # No curated Irish emergency entry: the number both machine tables agree on.
+        ("?region=IE&kind=emergency", {"Emergency number (112)"}),
+        # A focus country with curated entries.
+        (
+            "?region=FR",
+            {
+                "SAMU medical emergency (15), or 112",
+                "3114, numéro national de prévention du suicide",
+                DIRECTORY,
+            },
+        ),
+        # A region where the two tables disagree: only the directory.
+        ("?region=CM", {DIRECTORY}),
     ],
 )
 def test_region_and_kind_filter(client, query, expected):
@@ -236,7 +259,7 @@ def test_fallback_uses_the_signed_in_persons_region(client, factory):
     assert body["source"] == "fallback"
     assert names(body["helplines"]) == GB_FALLBACK
     assert_catalogue_items(body["helplines"], "GB")
-    assert body["locator_url"] == "https://findtreatment.gov/locator"
+    assert body["locator_url"] == "https://www.talktofrank.com/get-help/find-support-near-you"
 
 
 # --- treatment: the FindTreatment provider ------------------------------------------------------
@@ -327,8 +350,8 @@ def test_outside_the_us_the_provider_is_never_called(app_factory, fake):
     asked = client.get("/api/v1/resources/treatment?postal_code=62701&region=GB").json
     assert asked["source"] == "fallback"
     assert names(asked["helplines"]) == GB_FALLBACK
-    # The postal code is not echoed into a US locator link for someone in another country.
-    assert asked["locator_url"] == "https://findtreatment.gov/locator"
+    # The region's own finder, never the US locator (and never the postal code).
+    assert asked["locator_url"] == "https://www.talktofrank.com/get-help/find-support-near-you"
 
     patient = Factory(app, client).patient(region="AU")
     mine = client.get("/api/v1/resources/treatment?postal_code=62701", headers=patient.headers)
@@ -494,3 +517,28 @@ def test_a_slow_provider_holds_no_worker_once_the_breaker_is_open(app_factory, f
         assert names(body["helplines"]) == US_FALLBACK
     # Two timed out; the other two never waited on the upstream at all.
     assert len(fake.requests) == 2
+
+
+@pytest.mark.parametrize(
+    ("region", "finder"),
+    [
+        ("US", "https://findtreatment.gov/locator"),
+        ("GB", "https://www.talktofrank.com/get-help/find-support-near-you"),
+        ("IE", "https://www.drugs.ie/services"),
+        ("AU", "https://adf.org.au/help-support/path2help/"),
+        (
+            "CA",
+            "https://www.canada.ca/en/health-canada/services/substance-use/get-help/"
+            "get-help-problematic-substance-use.html",
+        ),
+        # Everywhere else: the international directory, for the person's own country.
+        ("NZ", "https://findahelpline.com/NZ"),
+        ("FR", "https://findahelpline.com/FR"),
+        ("CM", "https://findahelpline.com/CM"),
+    ],
+)
+def test_the_locator_fallback_is_the_regions_own_finder(client, region, finder):
+    body = client.get(f"/api/v1/resources/treatment?region={region}").json
+    assert body["source"] == "fallback"
+    assert body["locator_url"] == finder
+    assert DIRECTORY in names(body["helplines"])
