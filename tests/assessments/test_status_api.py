@@ -12,19 +12,13 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import time_machine
 
+from server.resources.service import KIND_ORDER
+
 FIXED_NOW = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
 TODAY = date(2026, 6, 15)
 
 # Most urgent first: the order resources must come in.
-URGENCY = (
-    "emergency",
-    "crisis",
-    "directory",
-    "harm_reduction",
-    "medical",
-    "treatment",
-    "helpline",
-)
+URGENCY = KIND_ORDER
 DOSING_RE = re.compile(
     r"\b(mg|mcg|ml|dose|doses|dosage|dosing|milligrams?|micrograms?|taper\w*)\b", re.I
 )

@@ -13,6 +13,7 @@ from urllib.parse import parse_qs
 import pytest
 import time_machine
 
+from server.resources.service import KIND_ORDER
 from tests import fakes
 from tests.factories import Factory
 from tests.fakes import ROW_FULL, ROW_MINIMAL, SEARCH_PATH, FakeFindTreatment, payload
@@ -32,15 +33,7 @@ RESOURCE_KEYS = {
     "provided_by",
     "added_on",
 }
-URGENCY = (
-    "emergency",
-    "crisis",
-    "directory",
-    "harm_reduction",
-    "medical",
-    "treatment",
-    "helpline",
-)
+URGENCY = KIND_ORDER
 
 DIRECTORY = "Find A Helpline: crisis lines in your country"
 US_ALL = {
