@@ -59,7 +59,7 @@ _REQUIRED_TEXT = (
     "verified_on",
 )
 _OPTIONAL_TEXT = ("phone", "sms", "url", "hours")
-_ALLOWED_FIELDS = frozenset(_REQUIRED_TEXT + _OPTIONAL_TEXT)
+_ALLOWED_FIELDS = frozenset((*_REQUIRED_TEXT, *_OPTIONAL_TEXT, "second_hand"))
 _KEY_RE = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")
 _REGION_RE = re.compile(r"^[A-Z]{2}$")
 
@@ -79,6 +79,9 @@ class CatalogueEntry:
     description: str
     source_url: str
     verified_on: date
+    # The source is neither the service's own page nor a public body's (news, a directory,
+    # another organisation): shown, but flagged until a primary source is found.
+    second_hand: bool = False
 
     @property
     def id(self) -> str:
@@ -144,6 +147,8 @@ def _parse_entry(raw: Any, index: int) -> CatalogueEntry:
         verified_on = date.fromisoformat(raw["verified_on"])
     except ValueError:
         raise fail(f"verified_on {raw['verified_on']!r} is not an ISO date") from None
+    if not isinstance(raw.get("second_hand", False), bool):
+        raise fail("second_hand must be true or false")
 
     return CatalogueEntry(
         key=raw["key"],
@@ -157,6 +162,7 @@ def _parse_entry(raw: Any, index: int) -> CatalogueEntry:
         description=raw["description"],
         source_url=raw["source_url"],
         verified_on=verified_on,
+        second_hand=raw.get("second_hand", False),
     )
 
 
@@ -223,6 +229,8 @@ def regional_entries(curated: tuple[CatalogueEntry, ...], numbers: dict) -> tupl
                     "use that.",
                     source_url=numbers["source_url"],
                     verified_on=derived_on,
+                    # A handset dialling table, not a page of the emergency service.
+                    second_hand=True,
                 )
             )
         entries.append(

@@ -2,7 +2,7 @@
 
 from datetime import date
 
-from sqlalchemy import String, Text
+from sqlalchemy import String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.db import TimestampMixin, uuid_fk, uuid_pk
@@ -29,6 +29,8 @@ class Resource(TimestampMixin, db.Model):
     description: Mapped[str] = mapped_column(Text)
     source_url: Mapped[str | None] = mapped_column(String(500))
     verified_on: Mapped[date | None]
+    # No Python-side default: the catalogue sync of older migrations must not name it.
+    second_hand: Mapped[bool] = mapped_column(server_default=false())
 
     owner = relationship("User", lazy="joined")
 

@@ -78,6 +78,13 @@ class ResourceSchema(Schema):
             "counselors' entries and the fallback advice"
         },
     )
+    second_hand = fields.Boolean(
+        required=True,
+        metadata={
+            "description": "True when the source is neither the service's own page nor a "
+            "public body's (news, another organisation, a dialling table): check it first"
+        },
+    )
     added_on = fields.Date(
         required=True,
         allow_none=True,

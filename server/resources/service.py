@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask import current_app
-from sqlalchemy import Connection, case, delete, func, insert, select, update
+from sqlalchemy import Connection, case, delete, func, insert, inspect, select, update
 
 from server.auth.models import User
 from server.common.settings import settings
@@ -75,6 +75,8 @@ def sync_catalogue(connection: Connection) -> None:
     """Make the catalogue rows equal the shipped file (migrations, CLI, tests)."""
     catalogue = shipped_catalogue()
     table = Resource.__table__
+    # Older migrations run this too, before later columns exist: write only what is there.
+    present = {column["name"] for column in inspect(connection).get_columns(table.name)}
     existing = set(connection.scalars(select(table.c.id).where(table.c.owner_id.is_(None))))
     now = utcnow()
     for entry in catalogue.entries:
@@ -90,8 +92,10 @@ def sync_catalogue(connection: Connection) -> None:
             "description": entry.description,
             "source_url": entry.source_url,
             "verified_on": entry.verified_on,
+            "second_hand": entry.second_hand,
             "updated_at": now,
         }
+        values = {name: value for name, value in values.items() if name in present}
         if entry.id in existing:
             connection.execute(update(table).where(table.c.id == entry.id).values(**values))
         else:
@@ -134,6 +138,7 @@ class ResourceView:
     description: str
     source_url: str | None
     verified_on: date | None
+    second_hand: bool
     owner_id: str | None
     owner_name: str | None
     added_on: date | None  # counselors' entries: the day added (they carry no verified_on)
@@ -170,6 +175,7 @@ def fallback_emergency(region: str) -> ResourceView:
         description=FALLBACK_EMERGENCY_TEXT,
         source_url=None,
         verified_on=None,
+        second_hand=False,
         owner_id=None,
         owner_name=None,
         added_on=None,
@@ -227,7 +233,7 @@ def add_own(*, counselor, data: dict) -> ResourceView:
             "You have as many resources as a counselor may have.",
             errors={"body": [f"At most {MAX_OWN_RESOURCES} resources per counselor."]},
         )
-    resource = Resource(owner_id=counselor.id, verified_on=None, **data)
+    resource = Resource(owner_id=counselor.id, verified_on=None, second_hand=False, **data)
     db.session.add(resource)
     db.session.flush()
     view = ResourceView(

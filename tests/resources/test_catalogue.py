@@ -3,6 +3,7 @@
 import copy
 import json
 import re
+import urllib.parse
 import uuid
 from dataclasses import fields
 from datetime import date
@@ -232,4 +233,34 @@ def test_duplicate_key_rejected(tmp_path: Path, raw_doc: dict) -> None:
     """Two entries with one key would collide on id, so loading fails."""
     raw_doc["entries"].append(copy.deepcopy(raw_doc["entries"][0]))
     with pytest.raises(ValueError, match="duplicate"):
+        load_catalogue(write_doc(tmp_path, raw_doc))
+
+
+# Sources that are neither the service's own page nor a public body's.
+THIRD_PARTY_HOSTS = ("wikipedia.org", "legalclarity.org", "familyandcaregivertoolkit.org")
+OWN_COUNTRY_TLD = {"US": (".gov", ".org", ".com"), "GB": (".uk", ".org"), "AU": (".au",)}
+
+
+def test_third_party_and_foreign_sources_are_flagged_second_hand(catalogue: Catalogue) -> None:
+    """A Wikipedia page, a legal blog or another country's site is never shown as primary."""
+    for entry in catalogue.entries:
+        host = urllib.parse.urlsplit(entry.source_url).hostname
+        third_party = host.endswith(THIRD_PARTY_HOSTS)
+        own_tlds = OWN_COUNTRY_TLD.get(entry.region)
+        # The directory is international by design; everything else should be local.
+        foreign = own_tlds and entry.kind != "directory" and not host.endswith(own_tlds)
+        if third_party or foreign:
+            assert entry.second_hand, (entry.key, host)
+
+
+def test_named_second_hand_entries(catalogue: Catalogue) -> None:
+    flagged = {e.key for e in catalogue.entries if e.second_hand}
+    assert {"gb-frank", "us-findtreatment-gov", "us-never-use-alone"} <= flagged
+    assert "ie-emergency-number" in flagged  # a dialling table, not the service's page
+    assert not {"us-911-emergency", "fr-3114", "gb-samaritans", "us-find-a-helpline"} & flagged
+
+
+def test_second_hand_must_be_a_boolean(tmp_path: Path, raw_doc: dict) -> None:
+    raw_doc["entries"][0]["second_hand"] = "yes"
+    with pytest.raises(ValueError, match="second_hand"):
         load_catalogue(write_doc(tmp_path, raw_doc))

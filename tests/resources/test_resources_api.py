@@ -32,6 +32,7 @@ RESOURCE_KEYS = {
     "verified_on",
     "provided_by",
     "added_on",
+    "second_hand",
 }
 URGENCY = KIND_ORDER
 
