@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask import current_app
-from sqlalchemy import Connection, case, delete, func, insert, select, update
+from sqlalchemy import Connection, case, delete, func, insert, inspect, select, update
 
 from server.auth.models import User
 from server.common.settings import settings
@@ -20,8 +20,10 @@ from server.errors import NotFound, ValidationFailed
 from server.extensions import db
 from server.resources.catalogue import (
     CATALOGUE_NAMESPACE,
+    contact_text,
     load_catalogue,
     shipped_catalogue,
+    shown_number,
     treatment_finder_url,
 )
 from server.resources.locator import LocatorError, deep_link, radius_bucket
@@ -76,6 +78,9 @@ def sync_catalogue(connection: Connection) -> None:
     catalogue = shipped_catalogue()
     table = Resource.__table__
     existing = set(connection.scalars(select(table.c.id).where(table.c.owner_id.is_(None))))
+    # An older migration loads the catalogue into its own, older table: it gets the
+    # columns it has, and the migration that adds a column syncs again.
+    present = {column["name"] for column in inspect(connection).get_columns(table.name)}
     now = utcnow()
     for entry in catalogue.entries:
         values = {
@@ -84,7 +89,9 @@ def sync_catalogue(connection: Connection) -> None:
             "kind": entry.kind,
             "region": entry.region,
             "phone": entry.phone,
-            "sms": entry.sms,
+            "sms_number": entry.sms_number,
+            "sms_body": entry.sms_body,
+            "display": entry.display,
             "url": entry.url,
             "hours": entry.hours,
             "description": entry.description,
@@ -92,6 +99,7 @@ def sync_catalogue(connection: Connection) -> None:
             "verified_on": entry.verified_on,
             "updated_at": now,
         }
+        values = {name: value for name, value in values.items() if name in present}
         if entry.id in existing:
             connection.execute(update(table).where(table.c.id == entry.id).values(**values))
         else:
@@ -128,7 +136,9 @@ class ResourceView:
     kind: str
     region: str
     phone: str | None
-    sms: str | None
+    sms_number: str | None
+    sms_body: str | None
+    display: str | None
     url: str | None
     hours: str | None
     description: str
@@ -137,6 +147,13 @@ class ResourceView:
     owner_id: str | None
     owner_name: str | None
     added_on: date | None  # counselors' entries: the day added (they carry no verified_on)
+
+    @property
+    def sms(self) -> dict | None:
+        """Where to text and what, or None for an entry that takes no text messages."""
+        if self.sms_number is None:
+            return None
+        return {"number": self.sms_number, "body": self.sms_body}
 
     @property
     def provided_by(self) -> dict | None:
@@ -164,7 +181,9 @@ def fallback_emergency(region: str) -> ResourceView:
         kind="emergency",
         region=region,
         phone=None,
-        sms=None,
+        sms_number=None,
+        sms_body=None,
+        display=None,
         url=None,
         hours=None,
         description=FALLBACK_EMERGENCY_TEXT,
@@ -227,7 +246,13 @@ def add_own(*, counselor, data: dict) -> ResourceView:
             "You have as many resources as a counselor may have.",
             errors={"body": [f"At most {MAX_OWN_RESOURCES} resources per counselor."]},
         )
-    resource = Resource(owner_id=counselor.id, verified_on=None, **data)
+    region = data["region"]
+    display = contact_text(
+        shown_number(data["phone"], region) if data["phone"] else None,
+        shown_number(data["sms_number"], region) if data["sms_number"] else None,
+        data["sms_body"],
+    )
+    resource = Resource(owner_id=counselor.id, verified_on=None, display=display, **data)
     db.session.add(resource)
     db.session.flush()
     view = ResourceView(
