@@ -73,8 +73,8 @@ MAX_SHORT_CODE_DIGITS = 6
 MAX_SMS_BODY = 160
 
 
-def national_number(number: str, region: str) -> phonenumbers.PhoneNumber | None:
-    """The parsed number if it is a valid, not premium-rate number of the region, else None."""
+def e164(number: str, region: str) -> str | None:
+    """The number in E.164 form if it is a valid number for the region, else None."""
     try:
         parsed = phonenumbers.parse(number, region)
     except phonenumbers.NumberParseException:
@@ -83,14 +83,6 @@ def national_number(number: str, region: str) -> phonenumbers.PhoneNumber | None
         return None
     if phonenumbers.number_type(parsed) == phonenumbers.PhoneNumberType.PREMIUM_RATE:
         return None  # a help line that charges by the minute is not help
-    return parsed
-
-
-def e164(number: str, region: str) -> str | None:
-    """The number in E.164 form if it is a valid number for the region, else None."""
-    parsed = national_number(number, region)
-    if parsed is None:
-        return None
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
