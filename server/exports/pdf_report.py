@@ -15,6 +15,8 @@ from fpdf import FPDF
 from fpdf.fonts import FontFace
 from PIL import Image, UnidentifiedImageError
 
+from server.resources.catalogue import KIND_LABELS
+
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 FONT_DIR_ENV = "STEADY_PDF_FONT_DIR"
 FONT_REGULAR = "DejaVuSans.ttf"
@@ -512,16 +514,14 @@ def _resources(pdf: _ReportPDF, report: PdfReport) -> None:
     ordered = sorted(report.resources, key=lambda r: RESOURCE_KIND_ORDER.get(r.get("kind"), 2))
     for resource in ordered:
         name = pdf.safe(str(resource.get("name") or DASH))
-        kind = resource.get("kind")
-        _line(pdf, f"{name} ({pdf.safe(str(kind))})" if kind else name, size=11, bold=True)
-        contact = []
-        if resource.get("phone"):
-            contact.append(f"Phone: {resource['phone']}")
-        if resource.get("sms"):
-            contact.append(f"Text: {resource['sms']}")
-        if contact:
-            _line(pdf, pdf.safe(" / ".join(contact)))
-        for key, prefix in (("url", ""), ("hours", "Hours: "), ("description", "")):
+        label = KIND_LABELS.get(resource.get("kind"))
+        _line(pdf, f"{name} ({label})" if label else name, size=11, bold=True)
+        for key, prefix in (
+            ("display", ""),
+            ("url", ""),
+            ("hours", "Hours: "),
+            ("description", ""),
+        ):
             if resource.get(key):
                 _line(pdf, prefix + pdf.safe(str(resource[key])))
         pdf.ln(3)

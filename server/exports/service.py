@@ -233,7 +233,7 @@ def _assessment(patient: Principal) -> dict | None:
 
 def _resources(region: str) -> list[dict]:
     """Crisis, treatment and support resources for the region, as plain dicts."""
-    fields = ("name", "kind", "phone", "sms", "url", "hours", "description")
+    fields = ("name", "kind", "display", "url", "hours", "description")
     return [
         {name: getattr(resource, name) for name in fields}
         for resource in resources_service.list_resources(region=region, kinds=RESOURCE_KINDS)

@@ -11,20 +11,24 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import phonenumbers
+
 from server.common.validation import REGION_CODES
 from server.resources import emergency_numbers
 
-ENTRY_KINDS: tuple[str, ...] = (
-    "emergency",
-    "crisis",
-    "directory",
-    "helpline",
-    "treatment",
-    "harm_reduction",
-    "medical",
-    "clinic",
-    "peer_support",
-)
+# Each kind and the label people read for it (the PDF prints labels, never codes).
+KIND_LABELS: dict[str, str] = {
+    "emergency": "Emergency",
+    "crisis": "Crisis line",
+    "directory": "Directory",
+    "helpline": "Helpline",
+    "treatment": "Treatment",
+    "harm_reduction": "Harm reduction",
+    "medical": "Medical / poison line",
+    "clinic": "Clinic",
+    "peer_support": "Peer support",
+}
+ENTRY_KINDS: tuple[str, ...] = tuple(KIND_LABELS)
 # Counselors add their own services only. Emergency, crisis, poison (medical),
 # harm-reduction and directory entries come from the catalogue alone, so nobody can plant
 # a look-alike "emergency" number in a patient's crisis screen.
@@ -58,10 +62,69 @@ _REQUIRED_TEXT = (
     "source_url",
     "verified_on",
 )
-_OPTIONAL_TEXT = ("phone", "sms", "url", "hours")
-_ALLOWED_FIELDS = frozenset((*_REQUIRED_TEXT, *_OPTIONAL_TEXT, "second_hand"))
+_OPTIONAL_TEXT = ("phone", "url", "hours")
+_ALLOWED_FIELDS = frozenset((*_REQUIRED_TEXT, *_OPTIONAL_TEXT, "sms", "second_hand"))
+_SMS_FIELDS = frozenset(("number", "body"))
 _KEY_RE = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")
 _REGION_RE = re.compile(r"^[A-Z]{2}$")
+# A short code (911, 988, 116 123, 3114) as written, digits optionally grouped.
+_SHORT_CODE_RE = re.compile(r"^[0-9]+(?:[ -][0-9]+)*$")
+MAX_SHORT_CODE_DIGITS = 6
+MAX_SMS_BODY = 160
+
+
+def e164(number: str, region: str) -> str | None:
+    """The number in E.164 form if it is a valid number for the region, else None."""
+    try:
+        parsed = phonenumbers.parse(number, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number_for_region(parsed, region):
+        return None
+    if phonenumbers.number_type(parsed) == phonenumbers.PhoneNumberType.PREMIUM_RATE:
+        return None  # a help line that charges by the minute is not help
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def shown_number(number: str, region: str) -> str:
+    """How people in the region write a stored number: national format, short codes as is."""
+    if not number.startswith("+"):
+        return number
+    parsed = phonenumbers.parse(number, region)
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
+
+
+def dialable(written: str, region: str) -> tuple[str, str]:
+    """A curated number as (stored, shown): E.164 and national format, or a short code.
+
+    A short code keeps the source's grouping for showing ("116 123") and is stored as the
+    digits one dials ("116123"); anything else must be a valid number of the region.
+    """
+    written = " ".join(written.split())
+    stored = e164(written, region)
+    if stored is not None:
+        return stored, shown_number(stored, region)
+    digits = re.sub(r"[ -]", "", written)
+    if _SHORT_CODE_RE.match(written) and len(digits) <= MAX_SHORT_CODE_DIGITS:
+        return digits, written
+    raise ValueError(
+        f"{written!r} is neither a valid number for {region} nor a short code of at most "
+        f"{MAX_SHORT_CODE_DIGITS} digits"
+    )
+
+
+def contact_text(phone: str | None, sms_number: str | None, sms_body: str | None) -> str | None:
+    """One line for showing how to reach a resource, from numbers already as shown."""
+    parts = []
+    if phone:
+        parts.append(f"Call {phone}")
+    if sms_number:
+        texting = f"text {sms_body} to {sms_number}" if sms_body else f"text {sms_number}"
+        parts.append(texting)
+    if not parts:
+        return None
+    text = " or ".join(parts)
+    return text[0].upper() + text[1:]
 
 
 @dataclass(frozen=True)
@@ -72,8 +135,10 @@ class CatalogueEntry:
     name: str
     kind: str
     region: str
-    phone: str | None
-    sms: str | None
+    phone: str | None  # E.164, or a short code's digits
+    sms_number: str | None
+    sms_body: str | None  # what to text; None when any text works
+    display: str | None  # "Call 13 11 14", "Text MHA to 741741"; None without phone or sms
     url: str | None
     hours: str | None
     description: str
@@ -129,6 +194,18 @@ def _parse_entry(raw: Any, index: int) -> CatalogueEntry:
         if value is not None and (not isinstance(value, str) or not value.strip()):
             raise fail(f"field {field!r} must be a non-empty string or null")
 
+    sms = raw.get("sms")
+    if sms is not None and (
+        not isinstance(sms, Mapping)
+        or set(sms) - _SMS_FIELDS
+        or not isinstance(sms.get("number"), str)
+        or not isinstance(sms.get("body"), str | None)
+    ):
+        raise fail('sms must be null or {"number": "...", "body": "..." or null}')
+    if sms is not None and sms.get("body") is not None:
+        if not sms["body"].strip() or len(sms["body"]) > MAX_SMS_BODY:
+            raise fail(f"sms body must be 1 to {MAX_SMS_BODY} characters or null")
+
     if not _KEY_RE.match(raw["key"]):
         raise fail("key must be a lowercase slug")
     if raw["kind"] not in ENTRY_KINDS:
@@ -150,13 +227,25 @@ def _parse_entry(raw: Any, index: int) -> CatalogueEntry:
     if not isinstance(raw.get("second_hand", False), bool):
         raise fail("second_hand must be true or false")
 
+    def number(field: str, written: str | None) -> tuple[str | None, str | None]:
+        try:
+            return dialable(written, raw["region"]) if written else (None, None)
+        except ValueError as error:
+            raise fail(f"{field} {error}") from None
+
+    phone, phone_shown = number("phone", raw.get("phone"))
+    sms_number, sms_shown = number("sms number", sms["number"] if sms else None)
+    sms_body = sms.get("body") if sms else None
+
     return CatalogueEntry(
         key=raw["key"],
         name=raw["name"],
         kind=raw["kind"],
         region=raw["region"],
-        phone=raw.get("phone"),
-        sms=raw.get("sms"),
+        phone=phone,
+        sms_number=sms_number,
+        sms_body=sms_body,
+        display=contact_text(phone_shown, sms_shown, sms_body),
         url=url,
         hours=raw.get("hours"),
         description=raw["description"],
@@ -213,14 +302,20 @@ def regional_entries(curated: tuple[CatalogueEntry, ...], numbers: dict) -> tupl
     for region in REGION_CODES:
         number = numbers["numbers"].get(region)
         if number and region not in with_emergency:
+            try:
+                phone, shown = dialable(number, region)
+            except ValueError as error:
+                raise ValueError(f"emergency number of {region}: {error}") from None
             entries.append(
                 CatalogueEntry(
                     key=f"{region.lower()}-emergency-number",
                     name=f"Emergency number ({number})",
                     kind="emergency",
                     region=region,
-                    phone=number,
-                    sms=None,
+                    phone=phone,
+                    sms_number=None,
+                    sms_body=None,
+                    display=contact_text(shown, None, None),
                     url=None,
                     hours=None,
                     description=f"Call {number} if someone may be overdosing, cannot be "
@@ -240,7 +335,9 @@ def regional_entries(curated: tuple[CatalogueEntry, ...], numbers: dict) -> tupl
                 kind="directory",
                 region=region,
                 phone=None,
-                sms=None,
+                sms_number=None,
+                sms_body=None,
+                display=None,
                 url=DIRECTORY_URL.format(region=region),
                 hours=None,
                 description="A directory of free, confidential crisis and support lines "

@@ -22,8 +22,10 @@ class Resource(TimestampMixin, db.Model):
     name: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(20), index=True)
     region: Mapped[str] = mapped_column(String(2), index=True)
-    phone: Mapped[str | None] = mapped_column(String(60))
-    sms: Mapped[str | None] = mapped_column(String(120))
+    phone: Mapped[str | None] = mapped_column(String(60))  # E.164, or a short code's digits
+    sms_number: Mapped[str | None] = mapped_column(String(20))
+    sms_body: Mapped[str | None] = mapped_column(String(160))
+    display: Mapped[str | None] = mapped_column(String(200))  # "Call 988 or text 988"
     url: Mapped[str | None] = mapped_column(String(500))
     hours: Mapped[str | None] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text)

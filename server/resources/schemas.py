@@ -3,25 +3,11 @@
 import ipaddress
 import urllib.parse
 
-import phonenumbers
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from server.common.fields import Text
 from server.common.validation import region_rule
-from server.resources.catalogue import COUNSELOR_KINDS, ENTRY_KINDS
-
-
-def e164(number: str, region: str) -> str | None:
-    """The number in E.164 form if it is a valid number for the region, else None."""
-    try:
-        parsed = phonenumbers.parse(number, region)
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_valid_number_for_region(parsed, region):
-        return None
-    if phonenumbers.number_type(parsed) == phonenumbers.PhoneNumberType.PREMIUM_RATE:
-        return None  # a help line that charges by the minute is not help
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+from server.resources.catalogue import COUNSELOR_KINDS, ENTRY_KINDS, MAX_SMS_BODY, e164
 
 
 def public_https_url(value: str) -> None:
@@ -57,6 +43,20 @@ class ProviderSchema(Schema):
     display_name = fields.String(required=True)
 
 
+class SmsSchema(Schema):
+    """Where to send a text message, and what to write."""
+
+    number = fields.String(
+        required=True,
+        metadata={"description": "E.164 (starting with +) or a short code sent to as is"},
+    )
+    body = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "The text to send, e.g. MHA; null when any text works"},
+    )
+
+
 class ResourceSchema(Schema):
     """A help resource; numbers carry their source and the date they were checked."""
 
@@ -64,8 +64,30 @@ class ResourceSchema(Schema):
     name = fields.String(required=True)
     kind = fields.String(required=True, validate=validate.OneOf(ENTRY_KINDS))
     region = fields.String(required=True)
-    phone = fields.String(required=True, allow_none=True)
-    sms = fields.String(required=True, allow_none=True)
+    phone = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "E.164 (starting with +), or a short code dialled as is "
+            "(911, 988, 116123); for a tel: link",
+            "example": "+18002738255",
+        },
+    )
+    sms = fields.Nested(
+        SmsSchema,
+        required=True,
+        allow_none=True,
+        metadata={"description": "For an sms: link; null when the entry takes no texts"},
+    )
+    display = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "How to reach it, for people to read, numbers in the region's "
+            "own format; null without phone and sms",
+            "example": "Call 988 or text 988",
+        },
+    )
     url = fields.String(required=True, allow_none=True)
     hours = fields.String(required=True, allow_none=True)
     description = fields.String(required=True)
@@ -98,6 +120,30 @@ class ResourceSchema(Schema):
     )
 
 
+class SmsCreateSchema(Schema):
+    """A number that takes text messages, and what to text it if that matters."""
+
+    number = Text(required=True, validate=validate.Length(min=1, max=60))
+    body = Text(
+        allow_none=True,
+        load_default=None,
+        validate=validate.Length(min=1, max=MAX_SMS_BODY),
+        metadata={"description": "null when any text works"},
+    )
+
+
+class SmsField(fields.Nested):
+    """An sms object; older clients send the number alone as a string, which still works."""
+
+    def __init__(self, **kwargs):
+        super().__init__(SmsCreateSchema, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str):
+            value = {"number": value}
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
 class ResourceCreateSchema(Schema):
     """A counselor's own resource (their clinic's line), shown to patients sharing with them."""
 
@@ -117,11 +163,13 @@ class ResourceCreateSchema(Schema):
         validate=validate.Length(max=60),
         metadata={"description": "A real number for `region`; stored in E.164 form"},
     )
-    sms = Text(
+    sms = SmsField(
         allow_none=True,
         load_default=None,
-        validate=validate.Length(max=60),
-        metadata={"description": "A number that takes text messages; stored in E.164 form"},
+        metadata={
+            "description": "A number of `region` that takes text messages (stored in E.164 "
+            "form) and what to text, if it matters; a plain string is taken as the number"
+        },
     )
     url = fields.String(
         allow_none=True,
@@ -139,18 +187,24 @@ class ResourceCreateSchema(Schema):
     def _numbers_are_real(self, data, **_kwargs):
         """Phone and SMS numbers must be valid numbers of the entry's region."""
         region = data.get("region")
+        if not region:
+            return
         errors = {}
-        for field in ("phone", "sms"):
-            if data.get(field) is not None and region and e164(data[field], region) is None:
-                errors[field] = [f"Must be a valid phone number for {region}."]
+        if data.get("phone") is not None and e164(data["phone"], region) is None:
+            errors["phone"] = [f"Must be a valid phone number for {region}."]
+        if data.get("sms") is not None and e164(data["sms"]["number"], region) is None:
+            errors["sms"] = {"number": [f"Must be a valid phone number for {region}."]}
         if errors:
             raise ValidationError(errors)
 
     @post_load
     def _store_e164(self, data, **_kwargs):
-        for field in ("phone", "sms"):
-            if data.get(field) is not None:
-                data[field] = e164(data[field], data["region"])
+        region = data["region"]
+        if data.get("phone") is not None:
+            data["phone"] = e164(data["phone"], region)
+        sms = data.pop("sms", None) or {}
+        data["sms_number"] = e164(sms["number"], region) if sms else None
+        data["sms_body"] = sms.get("body")
         return data
 
 

@@ -20,8 +20,10 @@ from server.errors import NotFound, ValidationFailed
 from server.extensions import db
 from server.resources.catalogue import (
     CATALOGUE_NAMESPACE,
+    contact_text,
     load_catalogue,
     shipped_catalogue,
+    shown_number,
     treatment_finder_url,
 )
 from server.resources.locator import LocatorError, deep_link, radius_bucket
@@ -75,9 +77,10 @@ def sync_catalogue(connection: Connection) -> None:
     """Make the catalogue rows equal the shipped file (migrations, CLI, tests)."""
     catalogue = shipped_catalogue()
     table = Resource.__table__
-    # Older migrations run this too, before later columns exist: write only what is there.
-    present = {column["name"] for column in inspect(connection).get_columns(table.name)}
     existing = set(connection.scalars(select(table.c.id).where(table.c.owner_id.is_(None))))
+    # An older migration loads the catalogue into its own, older table: it gets the
+    # columns it has, and the migration that adds a column syncs again.
+    present = {column["name"] for column in inspect(connection).get_columns(table.name)}
     now = utcnow()
     for entry in catalogue.entries:
         values = {
@@ -86,7 +89,9 @@ def sync_catalogue(connection: Connection) -> None:
             "kind": entry.kind,
             "region": entry.region,
             "phone": entry.phone,
-            "sms": entry.sms,
+            "sms_number": entry.sms_number,
+            "sms_body": entry.sms_body,
+            "display": entry.display,
             "url": entry.url,
             "hours": entry.hours,
             "description": entry.description,
@@ -132,7 +137,9 @@ class ResourceView:
     kind: str
     region: str
     phone: str | None
-    sms: str | None
+    sms_number: str | None
+    sms_body: str | None
+    display: str | None
     url: str | None
     hours: str | None
     description: str
@@ -142,6 +149,13 @@ class ResourceView:
     owner_id: str | None
     owner_name: str | None
     added_on: date | None  # counselors' entries: the day added (they carry no verified_on)
+
+    @property
+    def sms(self) -> dict | None:
+        """Where to text and what, or None for an entry that takes no text messages."""
+        if self.sms_number is None:
+            return None
+        return {"number": self.sms_number, "body": self.sms_body}
 
     @property
     def provided_by(self) -> dict | None:
@@ -169,7 +183,9 @@ def fallback_emergency(region: str) -> ResourceView:
         kind="emergency",
         region=region,
         phone=None,
-        sms=None,
+        sms_number=None,
+        sms_body=None,
+        display=None,
         url=None,
         hours=None,
         description=FALLBACK_EMERGENCY_TEXT,
@@ -233,7 +249,15 @@ def add_own(*, counselor, data: dict) -> ResourceView:
             "You have as many resources as a counselor may have.",
             errors={"body": [f"At most {MAX_OWN_RESOURCES} resources per counselor."]},
         )
-    resource = Resource(owner_id=counselor.id, verified_on=None, second_hand=False, **data)
+    region = data["region"]
+    display = contact_text(
+        shown_number(data["phone"], region) if data["phone"] else None,
+        shown_number(data["sms_number"], region) if data["sms_number"] else None,
+        data["sms_body"],
+    )
+    resource = Resource(
+        owner_id=counselor.id, verified_on=None, second_hand=False, display=display, **data
+    )
     db.session.add(resource)
     db.session.flush()
     view = ResourceView(

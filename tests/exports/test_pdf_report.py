@@ -14,6 +14,7 @@ from pypdf import PdfReader
 
 from server.exports import pdf_report
 from server.exports.pdf_report import PdfReport, build_pdf, resolve_font_files
+from server.resources.catalogue import KIND_LABELS
 from tests.factories import MODERATE_SCORES, CheckinRecord
 from tests.factories import trend_summary as _stats
 
@@ -49,8 +50,7 @@ RESOURCES = [
     {
         "name": "Treatment Locator Line",
         "kind": "treatment",
-        "phone": "1-800-000-0000",
-        "sms": None,
+        "display": "Call (800) 555-0100",
         "url": "https://locator.example",
         "hours": "24/7",
         "description": "Find treatment near you.",
@@ -58,8 +58,7 @@ RESOURCES = [
     {
         "name": "Crisis Text Example",
         "kind": "crisis",
-        "phone": "988",
-        "sms": "988",
+        "display": "Call 988 or text 988",
         "url": None,
         "hours": None,
         "description": "Call or text any time.",
@@ -175,8 +174,21 @@ def test_help_page_lists_resources_crisis_first(default_pdf: bytes) -> None:
     last = _pages(default_pdf)[-1]
     assert "Where to get help" in last
     assert last.index("Crisis Text Example") < last.index("Treatment Locator Line")
-    assert "Text: 988" in last
+    assert "Call 988 or text 988" in last
     assert "https://locator.example" in last
+
+
+def test_help_page_names_each_kind_in_words() -> None:
+    """Every kind prints as its label, never as the code the API uses."""
+    resources = [
+        {"name": f"Entry {n}", "kind": kind, "display": "Call 988", "description": "Help."}
+        for n, kind in enumerate(KIND_LABELS)
+    ]
+    last = _pages(build_pdf(_report(resources=resources)))[-1]
+    for n, label in enumerate(KIND_LABELS.values()):
+        assert f"Entry {n} ({label})" in last
+    assert "harm_reduction" not in last and "peer_support" not in last
+    assert "(crisis)" not in last and "(emergency)" not in last
 
 
 def test_unicode_notes_render(default_pdf: bytes) -> None:

@@ -9,7 +9,11 @@ from dataclasses import fields
 from datetime import date
 from pathlib import Path
 
+import phonenumbers
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from phonenumbers import PhoneNumberFormat
 
 from server.common.validation import REGION_CODES
 from server.resources.catalogue import (
@@ -18,6 +22,9 @@ from server.resources.catalogue import (
     ENTRY_KINDS,
     Catalogue,
     CatalogueEntry,
+    contact_text,
+    dialable,
+    e164,
     load_catalogue,
     regional_entries,
     shipped_catalogue,
@@ -27,7 +34,17 @@ from server.resources.catalogue import (
 
 # Word boundaries so "overdose" is allowed but "dose" on its own is not.
 DOSING_RE = re.compile(r"\b(mg|mgs|dose|doses|dosage|dosing|milligrams?)\b", re.I)
-TEXT_FIELDS = ("key", "name", "phone", "sms", "url", "hours", "description")
+TEXT_FIELDS = (
+    "key",
+    "name",
+    "phone",
+    "sms_number",
+    "sms_body",
+    "display",
+    "url",
+    "hours",
+    "description",
+)
 
 
 @pytest.fixture(scope="module")
@@ -200,6 +217,14 @@ def test_ids_unique_and_stable(catalogue: Catalogue) -> None:
         ({"description": ""}, "description"),
         ({"phone": None, "sms": None, "url": None}, "phone, sms or url"),
         ({"phon": "123"}, "unknown field"),
+        ({"phone": "1-800-273-825"}, "phone '1-800-273-825' is neither a valid number for US"),
+        ({"phone": "0800 111 0 111"}, "phone"),  # a German number in a US entry
+        ({"phone": "1-900-555-0199"}, "phone"),  # premium rate
+        ({"sms": "Text MHA to 741741"}, "sms must be"),
+        ({"sms": {"number": "741741", "text": "MHA"}}, "sms must be"),
+        ({"sms": {"number": "Text MHA to 741741", "body": None}}, "sms number"),
+        ({"sms": {"number": "741741", "body": ""}}, "sms body"),
+        ({"sms": {"number": "741741", "body": "x" * 161}}, "sms body"),
     ],
 )
 def test_malformed_entry_names_key(
@@ -264,3 +289,109 @@ def test_second_hand_must_be_a_boolean(tmp_path: Path, raw_doc: dict) -> None:
     raw_doc["entries"][0]["second_hand"] = "yes"
     with pytest.raises(ValueError, match="second_hand"):
         load_catalogue(write_doc(tmp_path, raw_doc))
+
+
+# Short codes in the catalogue that phonenumbers' short-number metadata does not list (yet);
+# each was checked against its entry's source_url instead.
+UNLISTED_SHORT_CODES = {("NL", "113"), ("IN", "14416"), ("PH", "1553"), ("BR", "188")}
+DOUBLED_WORD = re.compile(r"\b([^\W\d_]+)\W+\1\b", re.IGNORECASE)  # "Call Call 988"
+
+
+def _numbers(catalogue: Catalogue) -> list[tuple[CatalogueEntry, str]]:
+    return [
+        (entry, number)
+        for entry in catalogue.entries
+        for number in (entry.phone, entry.sms_number)
+        if number is not None
+    ]
+
+
+def test_every_number_is_e164_or_a_short_code_of_its_region(catalogue: Catalogue) -> None:
+    """A tel: or sms: link works as given: a valid E.164 number, or a known short code."""
+    unlisted = set()
+    for entry, number in _numbers(catalogue):
+        if number.startswith("+"):
+            parsed = phonenumbers.parse(number)
+            assert phonenumbers.is_valid_number_for_region(parsed, entry.region), entry.key
+            assert phonenumbers.format_number(parsed, PhoneNumberFormat.E164) == number
+            continue
+        assert number.isdigit() and len(number) <= 6, entry.key
+        parsed = phonenumbers.parse(number, entry.region)
+        if not phonenumbers.is_valid_short_number_for_region(parsed, entry.region):
+            assert (entry.region, number) in UNLISTED_SHORT_CODES, entry.key
+            unlisted.add((entry.region, number))
+    assert unlisted == UNLISTED_SHORT_CODES  # drop an exception once it is not needed
+
+
+def test_texting_is_a_number_and_a_body_never_free_text(catalogue: Catalogue) -> None:
+    """Every entry one can text says where and what; nothing is a sentence to read."""
+    texting = {e.key: (e.sms_number, e.sms_body) for e in catalogue.entries if e.sms_number}
+    assert texting == {
+        "us-988-lifeline": ("988", None),
+        "us-crisis-text-line-mha": ("741741", "MHA"),
+        "us-samhsa-national-helpline": ("435748", None),
+        "ca-988-suicide-crisis-helpline": ("988", None),
+        "ie-50808-text-line": ("50808", "TALK"),
+        "nz-1737": ("1737", None),
+    }
+    assert all(e.sms_body is None for e in catalogue.entries if not e.sms_number)
+
+
+def test_display_says_how_to_reach_it_once(catalogue: Catalogue) -> None:
+    """Display has a Call and a text part exactly where there is a phone and sms number."""
+    for entry in catalogue.entries:
+        assert not DOUBLED_WORD.search(entry.name), entry.key
+        assert not entry.name.lower().startswith(("call ", "text ", "phone")), entry.key
+        if entry.phone is None and entry.sms_number is None:
+            assert entry.display is None, entry.key
+            continue
+        assert not DOUBLED_WORD.search(entry.display), entry.key
+        assert entry.display.startswith("Call ") == (entry.phone is not None), entry.key
+        assert entry.display.count("Call") <= 1 and entry.display.lower().count("text") <= 1
+        assert ("text " in entry.display.lower()) == (entry.sms_number is not None), entry.key
+
+
+@pytest.mark.parametrize(
+    ("key", "display"),
+    [
+        ("us-988-lifeline", "Call 988 or text 988"),
+        ("us-crisis-text-line-mha", "Text MHA to 741741"),
+        ("us-lifeline-legacy-number", "Call (800) 273-8255"),
+        ("ca-988-suicide-crisis-helpline", "Call 9-8-8 or text 9-8-8"),
+        ("gb-samaritans", "Call 116 123"),
+        ("au-lifeline", "Call 13 11 14"),
+        ("it-telefono-amico", "Call 02 2327 2327"),
+        ("ie-emergency-number", "Call 112"),
+    ],
+)
+def test_display_writes_numbers_as_the_region_does(
+    catalogue: Catalogue, key: str, display: str
+) -> None:
+    """National numbers in the region's national format; short codes as the source groups them."""
+    assert catalogue.get(key).display == display
+
+
+@given(st.from_regex(r"\A\+?[0-9 ()-]{1,18}\Z"), st.sampled_from(["US", "GB", "AU", "DE", "IN"]))
+def test_a_curated_number_is_stored_dialable_and_shown_as_written_or_national(
+    written: str, region: str
+) -> None:
+    """Whatever is written, loading stores a dialable form that the shown text leads back to."""
+    try:
+        stored, shown = dialable(written, region)
+    except ValueError:
+        assert e164(written, region) is None
+        return
+    if stored.startswith("+"):
+        assert e164(shown, region) == stored == e164(written, region)
+    else:
+        assert e164(written, region) is None
+        assert stored.isdigit() and len(stored) <= 6
+        assert re.sub(r"[ -]", "", shown) == stored
+
+
+def test_contact_text_joins_call_and_text() -> None:
+    """Call, text, or both in one sentence; nothing when there is neither."""
+    assert contact_text("988", "988", None) == "Call 988 or text 988"
+    assert contact_text(None, "741741", "MHA") == "Text MHA to 741741"
+    assert contact_text("(800) 662-4357", None, None) == "Call (800) 662-4357"
+    assert contact_text(None, None, None) is None

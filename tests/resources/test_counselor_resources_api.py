@@ -176,9 +176,44 @@ def test_numbers_and_links_must_be_real_and_public(client, factory, field, value
 
 def test_numbers_are_stored_in_e164_for_the_entrys_region(client, factory):
     counselor = factory.counselor()
-    created = add(client, counselor, region="GB", phone="020 7946 0000", sms="07400 123456")
+    sms = {"number": "07400 123456", "body": "BOOK"}
+    created = add(client, counselor, region="GB", phone="020 7946 0000", sms=sms)
     assert created.status_code == 201, created.json
-    assert (created.json["phone"], created.json["sms"]) == ("+442079460000", "+447400123456")
+    assert created.json["phone"] == "+442079460000"
+    assert created.json["sms"] == {"number": "+447400123456", "body": "BOOK"}
+    # People read the numbers as the region writes them.
+    assert created.json["display"] == "Call 020 7946 0000 or text BOOK to 07400 123456"
+
+
+def test_a_plain_sms_string_from_an_older_client_is_the_number(client, factory):
+    created = add(client, factory.counselor(), phone=None, sms="(217) 555-0100")
+    assert created.status_code == 201, created.json
+    assert created.json["sms"] == {"number": "+12175550100", "body": None}
+    assert created.json["display"] == "Text (217) 555-0100"
+
+
+def test_the_sms_number_and_body_are_checked(client, factory):
+    counselor = factory.counselor()
+    foreign = add(client, counselor, sms={"number": "07400 123456"})  # a GB mobile, US entry
+    assert foreign.status_code == 422
+    assert foreign.json["errors"] == {
+        "sms": [{"number": ["Must be a valid phone number for US."]}]
+    }
+    long_body = add(client, counselor, sms={"number": "217-555-0100", "body": "x" * 161})
+    assert long_body.status_code == 422
+    assert long_body.json["errors"] == {"sms": [{"body": ["Length must be between 1 and 160."]}]}
+    unknown = add(client, counselor, sms={"number": "217-555-0100", "to": "me"})
+    assert unknown.status_code == 422
+    assert unknown.json["errors"] == {"sms": [{"to": ["Unknown field."]}]}
+
+
+def test_a_counselors_entry_reads_back_as_it_was_created(client, factory):
+    counselor, patient = factory.counselor(), factory.patient()
+    factory.share(patient, counselor)
+    created = add(client, counselor, sms={"number": "217-555-0199", "body": None}).json
+    listed = client.get("/api/v1/resources", headers=patient.headers).json["items"]
+    assert [item for item in listed if item["id"] == created["id"]] == [created]
+    assert created["display"] == "Call (217) 555-0100 or text (217) 555-0199"
 
 
 def test_at_most_twenty_entries_per_counselor(client, factory):

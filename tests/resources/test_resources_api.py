@@ -25,6 +25,7 @@ RESOURCE_KEYS = {
     "region",
     "phone",
     "sms",
+    "display",
     "url",
     "hours",
     "description",
@@ -536,3 +537,19 @@ def test_the_locator_fallback_is_the_regions_own_finder(client, region, finder):
     assert body["source"] == "fallback"
     assert body["locator_url"] == finder
     assert DIRECTORY in names(body["helplines"])
+
+
+def test_each_entry_gives_a_dialable_phone_an_sms_object_and_a_display(client):
+    items = client.get("/api/v1/resources?region=US").json["items"]
+    by_name = {item["name"]: item for item in items}
+    lifeline = by_name["988 Suicide & Crisis Lifeline"]
+    assert (lifeline["phone"], lifeline["sms"]) == ("988", {"number": "988", "body": None})
+    assert lifeline["display"] == "Call 988 or text 988"
+    text_line = by_name["Crisis Text Line (via Mental Health America)"]
+    assert (text_line["phone"], text_line["sms"]) == (None, {"number": "741741", "body": "MHA"})
+    assert text_line["display"] == "Text MHA to 741741"
+    legacy = by_name["Lifeline (older 1-800 number)"]
+    assert (legacy["phone"], legacy["display"]) == ("+18002738255", "Call (800) 273-8255")
+    assert by_name[DIRECTORY]["display"] is None  # a link only
+    au = {item["name"]: item for item in client.get("/api/v1/resources?region=AU").json["items"]}
+    assert (au["Lifeline"]["phone"], au["Lifeline"]["display"]) == ("+61131114", "Call 13 11 14")
