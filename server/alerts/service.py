@@ -76,7 +76,8 @@ def record_for_day(
         return
     if not shares:
         return
-    now, reasons = utcnow(), reasons_of(judged)
+    # Alerts are read by counselors only.
+    now, reasons = utcnow(), reasons_of(judged, for_counselor=True)
     rows = [
         {
             "id": new_id(),

@@ -271,7 +271,11 @@ def _present(
         if shares is None and needs_resources:
             shares = policy.active_shares_of_patient(patient)
         resource_owners = policy.counselors_in(shares or ())
-    return assessments_service.present(patient, judged, counselor_ids=resource_owners)
+        return assessments_service.present(patient, judged, counselor_ids=resource_owners)
+    # Someone else is looking: a counselor, who reads the reasons written for them.
+    return assessments_service.present(
+        patient, judged, counselor_ids=resource_owners, for_counselor=True
+    )
 
 
 def status(patient: Principal, *, viewer: Principal | None = None) -> dict:
