@@ -1,6 +1,7 @@
 """Migration 0006: existing alerts join the share that raised them, worded for counselors."""
 
 import importlib.util
+import json
 import os
 import uuid
 
@@ -67,7 +68,7 @@ def test_existing_alerts_join_the_share_they_were_raised_under(app_factory, tmp_
                     text(
                         "INSERT INTO shares (id, patient_id, counselor_id, counselor_name, "
                         "purpose, scope, include_notes, created_at, expires_on) VALUES (:id, "
-                        ":patient, :counselor, 'Dr Lee', 'review', '[\"status\"]', 0, "
+                        ":patient, :counselor, 'Dr Lee', 'review', '[\"status\"]', false, "
                         ":created, '2026-12-31')"
                     ),
                     {"id": share, "patient": patient, "counselor": counselor, "created": created},
@@ -97,13 +98,14 @@ def test_existing_alerts_join_the_share_they_were_raised_under(app_factory, tmp_
             rows = connection.execute(
                 text("SELECT id, share_id, reasons FROM alerts ORDER BY checkin_date")
             ).all()
-        assert [(row.id, row.share_id) for row in rows] == [
-            (raised_first, first),
-            (raised_second, second),
+        # Compared as UUIDs and parsed JSON: drivers hand them back in different shapes.
+        assert [(uuid.UUID(str(row.id)), uuid.UUID(str(row.share_id))) for row in rows] == [
+            (uuid.UUID(raised_first), uuid.UUID(first)),
+            (uuid.UUID(raised_second), uuid.UUID(second)),
         ]
-        assert all(
-            '"message": "The patient reported feeling unsafe' in row.reasons for row in rows
-        )
+        for row in rows:
+            [reason] = json.loads(row.reasons) if isinstance(row.reasons, str) else row.reasons
+            assert reason["message"].startswith("The patient reported feeling unsafe")
         downgrade(directory=MIGRATIONS, revision="0005")
         with db.engine.connect() as connection:
             assert connection.execute(text("SELECT count(*) FROM alerts")).scalar() == 2
