@@ -93,7 +93,7 @@ def test_existing_alerts_join_the_share_they_were_raised_under(app_factory, tmp_
                         "created": created,
                     },
                 )
-        upgrade(directory=MIGRATIONS, revision="0006")
+        upgrade(directory=MIGRATIONS, revision="0008")
         with db.engine.connect() as connection:
             rows = connection.execute(
                 text("SELECT id, share_id, reasons FROM alerts ORDER BY checkin_date")
@@ -106,6 +106,6 @@ def test_existing_alerts_join_the_share_they_were_raised_under(app_factory, tmp_
         for row in rows:
             [reason] = json.loads(row.reasons) if isinstance(row.reasons, str) else row.reasons
             assert reason["message"].startswith("The patient reported feeling unsafe")
-        downgrade(directory=MIGRATIONS, revision="0005")
+        downgrade(directory=MIGRATIONS, revision="0007")
         with db.engine.connect() as connection:
             assert connection.execute(text("SELECT count(*) FROM alerts")).scalar() == 2
