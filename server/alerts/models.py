@@ -10,14 +10,16 @@ from server.extensions import db
 
 
 class Alert(TimestampMixin, db.Model):
-    """A worrying day, one per patient, counselor and date (re-saves update it)."""
+    """A worrying day, one per share and date (re-saves update it).
+
+    It belongs to the share that raised it: a later share to the same counselor never sees it.
+    """
 
     __tablename__ = "alerts"
-    __table_args__ = (
-        UniqueConstraint("patient_id", "counselor_id", "checkin_date", name="uq_alerts_day"),
-    )
+    __table_args__ = (UniqueConstraint("share_id", "checkin_date", name="uq_alerts_share_day"),)
 
     id: Mapped[str] = uuid_pk()
+    share_id: Mapped[str] = uuid_fk("shares.id", index=False)
     patient_id: Mapped[str] = uuid_fk("users.id", index=False)
     counselor_id: Mapped[str] = uuid_fk("users.id")
     checkin_date: Mapped[date]

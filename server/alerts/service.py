@@ -15,6 +15,7 @@ from server.db import begin_write, new_id, utcnow
 from server.errors import NotFound
 from server.extensions import db
 from server.sharing import policy
+from server.sharing.policy import ActiveShare
 from server.vocabulary import LEVELS
 
 ALERT_LEVELS = {"worsening", "severe", "crisis"}
@@ -35,11 +36,11 @@ def _rank_of(column):
 
 
 def _build_upsert(dialect):
-    """One alert per patient, counselor and day: insert, or update it in place."""
+    """One alert per share and day: insert, or update it in place."""
     insert = dialect.insert(_table)
     worse = _rank_of(insert.excluded.level) > _rank_of(_c.level)
     return insert.on_conflict_do_update(
-        index_elements=[_c.patient_id, _c.counselor_id, _c.checkin_date],
+        index_elements=[_c.share_id, _c.checkin_date],
         set_={
             "level": insert.excluded.level,
             "reasons": insert.excluded.reasons,
@@ -64,23 +65,25 @@ def record_for_day(
     patient_id: str,
     day: date,
     judged: Assessment | None,
-    recipients: Sequence[str],
+    shares: Sequence[ActiveShare],
     replaced: bool,
 ) -> None:
-    """Create or update the day's alerts for the given counselors; the caller commits."""
+    """Create or update the day's alerts under the given shares; the caller commits."""
     if judged is None or not is_alarming(judged):
         if replaced:
             # The day was corrected or deleted: drop alerts no one has acted on yet.
             db.session.execute(_DROP_UNACKNOWLEDGED, {"patient_id": patient_id, "day": day})
         return
-    if not recipients:
+    if not shares:
         return
-    now, reasons = utcnow(), reasons_of(judged)
+    # Alerts are read by counselors only.
+    now, reasons = utcnow(), reasons_of(judged, for_counselor=True)
     rows = [
         {
             "id": new_id(),
+            "share_id": share.id,
             "patient_id": patient_id,
-            "counselor_id": counselor_id,
+            "counselor_id": share.counselor_id,
             "checkin_date": day,
             "level": judged.level,
             "reasons": reasons,
@@ -88,18 +91,18 @@ def record_for_day(
             "created_at": now,
             "updated_at": now,
         }
-        for counselor_id in sorted(recipients)
+        for share in shares
     ]
     db.session.execute(_UPSERT[db.session.get_bind().dialect.name], rows)
 
 
 def _visible_alerts(counselor: Principal, only_open: bool, *, alert_id: str | None = None):
-    """The counselor's alerts for patients whose active share lets them see alerts."""
-    patients = policy.alert_patients_of(counselor)
+    """The counselor's alerts raised under their active shares that include status."""
+    patients = policy.alert_shares_of(counselor)
     if not patients:
         return []
     query = select(Alert).where(
-        Alert.counselor_id == counselor.id, Alert.patient_id.in_(list(patients))
+        Alert.counselor_id == counselor.id, Alert.share_id.in_(list(patients))
     )
     if only_open:
         query = query.where(Alert.acknowledged_at.is_(None))
@@ -107,7 +110,7 @@ def _visible_alerts(counselor: Principal, only_open: bool, *, alert_id: str | No
         # Locked until commit (PostgreSQL; SQLite's write lock already serialises), so a
         # re-save making the day worse cannot be acknowledged unseen.
         query = query.where(Alert.id == alert_id).with_for_update()
-    return [(alert, patients[alert.patient_id]) for alert in db.session.scalars(query)]
+    return [(alert, patients[alert.share_id]) for alert in db.session.scalars(query)]
 
 
 def present(alert: Alert, patient) -> dict:

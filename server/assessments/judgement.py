@@ -167,12 +167,25 @@ class Thresholds:
         return cls(**values)
 
 
+Facts = Mapping[str, Any]
+
+
 @dataclass(frozen=True)
 class Reason:
-    """One rule that fired, with a message meant for the patient."""
+    """One rule that fired, with the facts it found; the wording depends on the reader."""
 
     code: str
-    message: str
+    facts: Facts
+
+    @property
+    def message(self) -> str:
+        """The reason as written for the patient."""
+        return _RULES_BY_CODE[self.code].for_patient(self.facts)
+
+    @property
+    def counselor_message(self) -> str:
+        """The reason as written for a counselor who reads the patient's data."""
+        return _RULES_BY_CODE[self.code].for_counselor(self.facts)
 
 
 @dataclass(frozen=True)
@@ -204,17 +217,24 @@ class Context:
     thresholds: Thresholds
 
 
-RuleCheck = Callable[[Context], Sequence[str]]
+RuleCheck = Callable[[Context], Sequence[Facts]]
+Rendering = Callable[[Facts], str]
 
 
 @dataclass(frozen=True)
 class Rule:
-    """A row of the rules table: a code, the level it implies, and its check."""
+    """A row of the rules table: a code, its level, its check and how to word what it found.
+
+    The check returns the facts of each finding once; `for_patient` and `for_counselor`
+    only word the same facts for their reader.
+    """
 
     code: str
     level: str
     check: RuleCheck
     describe: Callable[[Thresholds], str]
+    for_patient: Rendering
+    for_counselor: Rendering
     # "improving" must not be reported next to any warning.
     only_if_nothing_else_fired: bool = False
 
@@ -244,40 +264,37 @@ def _gut_score(checkin: CheckinLike) -> int:
     return max(checkin.vomiting or 0, checkin.diarrhea or 0)
 
 
-# --- The rules, one function each --------------------------------------------
+# --- The rules, one function each: each finding is a dict of facts -----------
 
 
-def _crisis(ctx: Context) -> list[str]:
+def _crisis(ctx: Context) -> list[Facts]:
     if ctx.current.crisis is not True:
         return []
-    return [
-        "You said you feel unsafe or in crisis. Please contact a crisis line or "
-        "your local emergency number now. You don't have to get through this alone."
-    ]
+    return [{}]
 
 
-def _severe_symptoms(ctx: Context) -> list[str]:
+def _severe_symptoms(ctx: Context) -> list[Facts]:
     t = ctx.thresholds
     current = ctx.current
     severe = [
-        f"{name} {getattr(current, name)}"
+        (name, getattr(current, name))
         for name in CORE_SYMPTOMS
         if getattr(current, name) >= t.severe_score
     ]
-    parts: list[str] = []
-    if severe:
-        verb = "is" if len(severe) == 1 else "are"
-        listed = _join_and(severe)
-        parts.append(f"{listed[0].upper()}{listed[1:]} {verb} severe ({t.severe_score} or more).")
-    if current.total >= t.severe_total:
-        parts.append(f"Total {current.total} of {MAX_TOTAL} is severe ({t.severe_total} or more).")
-    if not parts:
+    severe_total = current.total >= t.severe_total
+    if not severe and not severe_total:
         return []
-    parts.append("Please consider contacting your care team or a clinician today.")
-    return [" ".join(parts)]
+    return [
+        {
+            "severe": severe,
+            "severe_score": t.severe_score,
+            "total": current.total if severe_total else None,
+            "severe_total": t.severe_total,
+        }
+    ]
 
 
-def _dehydration_risk(ctx: Context) -> list[str]:
+def _dehydration_risk(ctx: Context) -> list[Facts]:
     t = ctx.thresholds
     yesterday_date = ctx.current.date - dt.timedelta(days=1)
     yesterday = next((c for c in ctx.earlier_newest_first if c.date == yesterday_date), None)
@@ -287,15 +304,10 @@ def _dehydration_risk(ctx: Context) -> list[str]:
     today_score, yesterday_score = _gut_score(ctx.current), _gut_score(yesterday)
     if today_score < t.dehydration_score or yesterday_score < t.dehydration_score:
         return []
-    return [
-        f"Vomiting or diarrhoea at {t.dehydration_score} or more two days in a row "
-        f"(today {today_score}, yesterday {yesterday_score}). Please seek medical care "
-        "today: persistent vomiting or diarrhoea during withdrawal can cause "
-        "dangerous dehydration."
-    ]
+    return [{"threshold": t.dehydration_score, "day": today_score, "day_before": yesterday_score}]
 
 
-def _overdose_risk(ctx: Context) -> list[str]:
+def _overdose_risk(ctx: Context) -> list[Facts]:
     needed = ctx.thresholds.overdose_break_days
     if ctx.current.used_opioids is not True:
         return []
@@ -303,63 +315,189 @@ def _overdose_risk(ctx: Context) -> list[str]:
     # Without enough earlier check-ins we cannot tell that there was a break.
     if len(recent) < needed or any(c.used_opioids is True for c in recent):
         return []
-    return [
-        f"You reported using today after {needed} check-ins with no use. Tolerance "
-        "drops quickly after a break, so an amount you used to take can now cause an "
-        "overdose. Try not to use alone, keep naloxone nearby, and call your "
-        "emergency number if someone can't be woken."
-    ]
+    return [{"break_checkins": needed}]
 
 
-def _worsening_total(ctx: Context) -> list[str]:
+def _worsening_total(ctx: Context) -> list[Facts]:
     t, baseline = ctx.thresholds, ctx.baseline
     if baseline is None:
         return []
     if not _at_least(ctx.current.total, baseline.mean_total + t.worsening_total_delta):
         return []
-    return [
-        f"Total {ctx.current.total}, up from a {t.baseline_days}-day average of "
-        f"{baseline.mean_total:.1f}."
-    ]
+    return [{"total": ctx.current.total, "days": t.baseline_days, "mean": baseline.mean_total}]
 
 
-def _worsening_symptom(ctx: Context) -> list[str]:
+def _worsening_symptom(ctx: Context) -> list[Facts]:
     t, baseline = ctx.thresholds, ctx.baseline
     if baseline is None:
         return []
-    messages = []
+    found = []
     for name in CORE_SYMPTOMS:
         score = getattr(ctx.current, name)
         mean = baseline.mean_by_symptom[name]
         if score >= t.worsening_symptom_min and _at_least(score, mean + t.worsening_symptom_delta):
-            messages.append(
-                f"{name.capitalize()} {score}, up from a {t.baseline_days}-day "
-                f"average of {mean:.1f}."
-            )
-    return messages
+            found.append({"symptom": name, "score": score, "days": t.baseline_days, "mean": mean})
+    return found
 
 
-def _improving(ctx: Context) -> list[str]:
+def _improving(ctx: Context) -> list[Facts]:
     t, baseline = ctx.thresholds, ctx.baseline
     if baseline is None:
         return []
     if not _at_most(ctx.current.total, baseline.mean_total - t.improving_total_delta):
         return []
-    return [
-        f"Total {ctx.current.total}, down from a {t.baseline_days}-day average of "
-        f"{baseline.mean_total:.1f}."
-    ]
+    return [{"total": ctx.current.total, "days": t.baseline_days, "mean": baseline.mean_total}]
 
 
-def _no_baseline(ctx: Context) -> list[str]:
+def _no_baseline(ctx: Context) -> list[Facts]:
     t = ctx.thresholds
     if ctx.baseline is not None:
         return []
     return [
-        "Not enough recent check-ins to compare with yet "
-        f"({ctx.baseline_checkin_count} in the last {t.baseline_days} days; "
-        f"{t.baseline_min_checkins} needed)."
+        {
+            "checkins": ctx.baseline_checkin_count,
+            "days": t.baseline_days,
+            "needed": t.baseline_min_checkins,
+        }
     ]
+
+
+# --- Wording: the patient reads "you", a counselor reads "the patient" --------
+
+
+def _scores(severe: Sequence[tuple[str, int]]) -> str:
+    """List symptoms with their scores: "nausea 9 and aches 10"."""
+    return _join_and([f"{name} {score}" for name, score in severe])
+
+
+def _capitalised(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _severe_for_patient(f: Facts) -> str:
+    parts: list[str] = []
+    if f["severe"]:
+        verb = "is" if len(f["severe"]) == 1 else "are"
+        parts.append(
+            f"{_capitalised(_scores(f['severe']))} {verb} severe ({f['severe_score']} or more)."
+        )
+    if f["total"] is not None:
+        parts.append(f"Total {f['total']} of {MAX_TOTAL} is severe ({f['severe_total']} or more).")
+    parts.append("Please consider contacting your care team or a clinician today.")
+    return " ".join(parts)
+
+
+def _severe_for_counselor(f: Facts) -> str:
+    parts: list[str] = []
+    if f["severe"]:
+        parts.append(f"{_scores(f['severe'])} (severe, {f['severe_score']} or more)")
+    if f["total"] is not None:
+        parts.append(
+            f"a total of {f['total']} of {MAX_TOTAL} (severe, {f['severe_total']} or more)"
+        )
+    return (
+        f"The patient reported {' and '.join(parts)}. They were asked to consider "
+        "contacting their care team or a clinician that day."
+    )
+
+
+def _crisis_for_patient(_f: Facts) -> str:
+    return (
+        "You said you feel unsafe or in crisis. Please contact a crisis line or "
+        "your local emergency number now. You don't have to get through this alone."
+    )
+
+
+def _crisis_for_counselor(_f: Facts) -> str:
+    return (
+        "The patient reported feeling unsafe or in crisis and was shown crisis lines and "
+        "their local emergency number. Steady is not monitored in real time."
+    )
+
+
+def _dehydration_for_patient(f: Facts) -> str:
+    return (
+        f"Vomiting or diarrhoea at {f['threshold']} or more two days in a row "
+        f"(today {f['day']}, yesterday {f['day_before']}). Please seek medical care "
+        "today: persistent vomiting or diarrhoea during withdrawal can cause "
+        "dangerous dehydration."
+    )
+
+
+def _dehydration_for_counselor(f: Facts) -> str:
+    return (
+        f"The patient reported vomiting or diarrhoea at {f['threshold']} or more on two "
+        f"days in a row ({f['day']} on this day, {f['day_before']} the day before), which "
+        "can cause dangerous dehydration during withdrawal. They were asked to seek "
+        "medical care that day."
+    )
+
+
+def _overdose_for_patient(f: Facts) -> str:
+    return (
+        f"You reported using today after {f['break_checkins']} check-ins with no use. "
+        "Tolerance drops quickly after a break, so an amount you used to take can now "
+        "cause an overdose. Try not to use alone, keep naloxone nearby, and call your "
+        "emergency number if someone can't be woken."
+    )
+
+
+def _overdose_for_counselor(f: Facts) -> str:
+    return (
+        f"The patient reported opioid use after {f['break_checkins']} check-ins with no "
+        "use. Tolerance drops quickly after a break, so their risk of overdose is higher. "
+        "They were shown naloxone and emergency guidance."
+    )
+
+
+def _worsening_total_for_patient(f: Facts) -> str:
+    return f"Total {f['total']}, up from a {f['days']}-day average of {f['mean']:.1f}."
+
+
+def _worsening_total_for_counselor(f: Facts) -> str:
+    return (
+        f"The patient's total was {f['total']}, up from their {f['days']}-day average of "
+        f"{f['mean']:.1f}."
+    )
+
+
+def _worsening_symptom_for_patient(f: Facts) -> str:
+    return (
+        f"{f['symptom'].capitalize()} {f['score']}, up from a {f['days']}-day average of "
+        f"{f['mean']:.1f}."
+    )
+
+
+def _worsening_symptom_for_counselor(f: Facts) -> str:
+    return (
+        f"The patient reported {f['symptom']} {f['score']}, up from their {f['days']}-day "
+        f"average of {f['mean']:.1f}."
+    )
+
+
+def _improving_for_patient(f: Facts) -> str:
+    return f"Total {f['total']}, down from a {f['days']}-day average of {f['mean']:.1f}."
+
+
+def _improving_for_counselor(f: Facts) -> str:
+    return (
+        f"The patient's total was {f['total']}, down from their {f['days']}-day average of "
+        f"{f['mean']:.1f}."
+    )
+
+
+def _no_baseline_for_patient(f: Facts) -> str:
+    return (
+        "Not enough recent check-ins to compare with yet "
+        f"({f['checkins']} in the last {f['days']} days; {f['needed']} needed)."
+    )
+
+
+def _no_baseline_for_counselor(f: Facts) -> str:
+    return (
+        "The patient has too few recent check-ins to compare with yet "
+        f"({f['checkins']} in the last {f['days']} days; {f['needed']} needed)."
+    )
 
 
 # Most urgent first; reasons come out in this order.
@@ -369,6 +507,8 @@ RULES: tuple[Rule, ...] = (
         "crisis",
         _crisis,
         lambda t: "The patient says they feel unsafe or in crisis.",
+        _crisis_for_patient,
+        _crisis_for_counselor,
     ),
     Rule(
         "severe_symptoms",
@@ -379,6 +519,8 @@ RULES: tuple[Rule, ...] = (
             f"({t.severe_score}) or more, or the total is SEVERE_TOTAL "
             f"({t.severe_total}) or more."
         ),
+        _severe_for_patient,
+        _severe_for_counselor,
     ),
     Rule(
         "dehydration_risk",
@@ -388,6 +530,8 @@ RULES: tuple[Rule, ...] = (
             f"Vomiting or diarrhoea is DEHYDRATION_SCORE ({t.dehydration_score}) or "
             "more both today and on yesterday's check-in (both days logged)."
         ),
+        _dehydration_for_patient,
+        _dehydration_for_counselor,
     ),
     Rule(
         "overdose_risk",
@@ -397,6 +541,8 @@ RULES: tuple[Rule, ...] = (
             "Opioid use reported today after the last OVERDOSE_BREAK_DAYS "
             f"({t.overdose_break_days}) check-ins reported none."
         ),
+        _overdose_for_patient,
+        _overdose_for_counselor,
     ),
     Rule(
         "worsening_total",
@@ -407,6 +553,8 @@ RULES: tuple[Rule, ...] = (
             f"({t.baseline_days}) days plus WORSENING_TOTAL_DELTA "
             f"({_number(t.worsening_total_delta)})."
         ),
+        _worsening_total_for_patient,
+        _worsening_total_for_counselor,
     ),
     Rule(
         "worsening_symptom",
@@ -419,6 +567,8 @@ RULES: tuple[Rule, ...] = (
             f"WORSENING_SYMPTOM_MIN ({t.worsening_symptom_min}); "
             "one reason per symptom."
         ),
+        _worsening_symptom_for_patient,
+        _worsening_symptom_for_counselor,
     ),
     Rule(
         "improving",
@@ -430,6 +580,8 @@ RULES: tuple[Rule, ...] = (
             "IMPROVING_TOTAL_DELTA "
             f"({_number(t.improving_total_delta)})."
         ),
+        _improving_for_patient,
+        _improving_for_counselor,
         only_if_nothing_else_fired=True,
     ),
     Rule(
@@ -441,6 +593,8 @@ RULES: tuple[Rule, ...] = (
             f"({t.baseline_min_checkins}) check-ins in the previous BASELINE_DAYS "
             f"({t.baseline_days}) days, so worsening and improving cannot be judged."
         ),
+        _no_baseline_for_patient,
+        _no_baseline_for_counselor,
     ),
 )
 
@@ -452,6 +606,7 @@ def describe_rules(thresholds: Thresholds | None = None) -> list[tuple[str, str,
 
 
 RULES_DOC: list[tuple[str, str, str]] = describe_rules()
+_RULES_BY_CODE: Mapping[str, Rule] = {rule.code: rule for rule in RULES}
 
 
 def _baseline(
@@ -497,7 +652,7 @@ def assess(
     for rule in RULES:
         if rule.only_if_nothing_else_fired and fired:
             continue
-        fired.extend((rule, Reason(rule.code, message)) for message in rule.check(ctx))
+        fired.extend((rule, Reason(rule.code, facts)) for facts in rule.check(ctx))
 
     return Assessment(
         level=most_urgent(rule.level for rule, _ in fired),

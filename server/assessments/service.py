@@ -43,15 +43,25 @@ def needs_resources(judged: Assessment) -> bool:
     return bool(resources_service.kinds_for(judged.level, _reason_codes(judged)))
 
 
-def reasons_of(judged: Assessment) -> list[dict]:
-    """The reasons as plain dicts, in the order the rules fired."""
-    return [{"code": reason.code, "message": reason.message} for reason in judged.reasons]
+def reasons_of(judged: Assessment, *, for_counselor: bool = False) -> list[dict]:
+    """The reasons as plain dicts in the order the rules fired, worded for their reader."""
+    return [
+        {
+            "code": reason.code,
+            "message": reason.counselor_message if for_counselor else reason.message,
+        }
+        for reason in judged.reasons
+    ]
 
 
 def present(
-    patient: Principal, judged: Assessment | None, *, counselor_ids: tuple[str, ...] = ()
+    patient: Principal,
+    judged: Assessment | None,
+    *,
+    counselor_ids: tuple[str, ...] = (),
+    for_counselor: bool = False,
 ) -> dict:
-    """Shape an assessment with the resources for the patient's region."""
+    """Shape an assessment with the resources for the patient's region, for its reader."""
     if judged is None:
         return {
             "level": NO_DATA,
@@ -62,7 +72,7 @@ def present(
         }
     return {
         "level": judged.level,
-        "reasons": reasons_of(judged),
+        "reasons": reasons_of(judged, for_counselor=for_counselor),
         "resources": resources_service.for_assessment(
             region=patient.region,
             level=judged.level,

@@ -271,7 +271,11 @@ def _present(
         if shares is None and needs_resources:
             shares = policy.active_shares_of_patient(patient)
         resource_owners = policy.counselors_in(shares or ())
-    return assessments_service.present(patient, judged, counselor_ids=resource_owners)
+        return assessments_service.present(patient, judged, counselor_ids=resource_owners)
+    # Someone else is looking: a counselor, who reads the reasons written for them.
+    return assessments_service.present(
+        patient, judged, counselor_ids=resource_owners, for_counselor=True
+    )
 
 
 def status(patient: Principal, *, viewer: Principal | None = None) -> dict:
@@ -414,7 +418,7 @@ def save_day(*, patient: Principal, day: date, data: dict, if_match: str | None)
             patient_id=patient.id,
             day=day,
             judged=judged,
-            recipients=policy.alert_recipients(shares),
+            shares=policy.alert_shares(shares, day_logged_at=row.created_at),
             # Not `existing`: on PostgreSQL another PUT may have created the day meanwhile.
             replaced=not created,
         )
@@ -439,6 +443,6 @@ def delete_day(*, patient: Principal, day: date) -> None:
         db.session.rollback()
         raise NotFound("There is no check-in for this day.")
     alerts_service.record_for_day(
-        patient_id=patient.id, day=day, judged=None, recipients=(), replaced=True
+        patient_id=patient.id, day=day, judged=None, shares=(), replaced=True
     )
     db.session.commit()

@@ -147,6 +147,7 @@ def counselor_export(
                 fmt,
                 include_notes=include_notes,
                 disclosure=_disclosure(share, patient, counselor),
+                counselor=counselor,
             )
             lease = leases.take(counselor.id)
             # Recorded and committed on leaving the block: before a single byte is sent.
@@ -177,14 +178,24 @@ def _export(render: Render, lease: leases.Lease, fmt: str, start: date, end: dat
 
 
 def _prepare(
-    patient: Principal, start: date, end: date, fmt: str, *, include_notes: bool, disclosure=()
+    patient: Principal,
+    start: date,
+    end: date,
+    fmt: str,
+    *,
+    include_notes: bool,
+    disclosure=(),
+    counselor: Principal | None = None,
 ) -> Render:
-    """Read what the format needs now; return a renderer that no longer needs the session."""
+    """Read what the format needs now; return a renderer that no longer needs the session.
+
+    `counselor` is who the export is for when it is not the patient's own.
+    """
     produced_at = utcnow()
     if fmt == "csv":
         return _prepare_csv(patient, start, end, produced_at, include_notes)
     if fmt == "pdf":
-        return _prepare_pdf(patient, start, end, produced_at, include_notes, disclosure)
+        return _prepare_pdf(patient, start, end, produced_at, include_notes, disclosure, counselor)
     return _prepare_fhir(patient, start, end, produced_at, include_notes)
 
 
@@ -219,9 +230,9 @@ def _prepare_csv(
     return render
 
 
-def _assessment(patient: Principal) -> dict | None:
-    """The latest assessment's level and reasons, or None before any check-in."""
-    status = checkins_service.status(patient)
+def _assessment(patient: Principal, counselor: Principal | None) -> dict | None:
+    """The latest assessment's level and reasons for the reader, or None before any check-in."""
+    status = checkins_service.status(patient, viewer=counselor)
     if status["level"] == "no_data":
         return None
     return {
@@ -254,6 +265,7 @@ def _prepare_pdf(
     produced_at: datetime,
     include_notes: bool,
     disclosure: tuple[str, ...],
+    counselor: Principal | None,
 ) -> Render:
     """Read the summary, assessment, log and resources; render the report later."""
     trends = trends_service.trends_for(patient, start, end)
@@ -266,7 +278,7 @@ def _prepare_pdf(
         "days_logged": trends["days_logged"],
         "days_in_range": trends["days_in_range"],
         "summary": trends["summary"],
-        "assessment": _assessment(patient),
+        "assessment": _assessment(patient, counselor),
         "checkins": checkins_service.export_rows(
             patient.id, start, end, include_notes=include_notes
         ),

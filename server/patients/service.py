@@ -33,7 +33,7 @@ def _row(share, patient: Principal, recent) -> dict:
         judged = recent.judged
         row["latest_assessment"] = {
             "level": judged.level if judged else NO_DATA,
-            "reasons": reasons_of(judged) if judged else [],
+            "reasons": reasons_of(judged, for_counselor=True) if judged else [],
         }
     return row
 

@@ -34,6 +34,7 @@ _SHARE_COLUMNS = (
     _shares.c.include_notes,
     _shares.c.expires_on,
     _shares.c.revoked_at,
+    _shares.c.created_at,
 )
 _PATIENT_COLUMNS = (
     _users.c.id,
@@ -77,6 +78,7 @@ class ActiveShare:
     include_notes: bool
     expires_on: date
     revoked_at: datetime | None
+    created_at: datetime
 
 
 def _share_of(row: Row) -> ActiveShare:
@@ -117,15 +119,31 @@ def counselors_in(shares: Iterable[ActiveShare]) -> tuple[str, ...]:
     return tuple(sorted({share.counselor_id for share in shares}))
 
 
-def alert_recipients(shares: Iterable[ActiveShare]) -> tuple[str, ...]:
-    """Counselors whose share includes the patient's status: they get alerts."""
-    return tuple(sorted({share.counselor_id for share in shares if "status" in share.scope}))
+def alert_shares(
+    shares: Iterable[ActiveShare], *, day_logged_at: datetime
+) -> tuple[ActiveShare, ...]:
+    """Shares that get an alert for a day: they include status and began before it was logged.
+
+    An alert belongs to the share that raised it, so a share never inherits the days (or
+    the alerts) of the consent before it; `day_logged_at` is when the day was first stored,
+    which corrections keep.
+    """
+    return tuple(
+        sorted(
+            (
+                share
+                for share in shares
+                if "status" in share.scope and share.created_at <= day_logged_at
+            ),
+            key=lambda share: share.id,
+        )
+    )
 
 
-def alert_patients_of(counselor: Principal) -> dict[str, Principal]:
-    """Patients whose alerts the counselor may see (their share includes status)."""
+def alert_shares_of(counselor: Principal) -> dict[str, Principal]:
+    """The counselor's active shares that show alerts (they include status), by id."""
     return {
-        patient.id: patient
+        share.id: patient
         for share, patient in active_shares_for_counselor(counselor)
         if "status" in share.scope
     }

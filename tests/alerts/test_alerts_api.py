@@ -120,3 +120,56 @@ def test_only_days_after_sharing_began_are_not_backfilled(client, factory):
 def test_bad_status_filter_is_422(client, factory):
     counselor = factory.counselor()
     assert client.get("/api/v1/alerts?status=closed", headers=counselor.headers).status_code == 422
+
+
+def test_sharing_again_never_brings_back_an_old_alert(client, factory):
+    patient, counselor = factory.patient(), factory.counselor()
+    first = factory.share(patient, counselor)
+    factory.checkin(patient, TODAY - timedelta(days=1), crisis=True)
+    [old] = alerts(client, counselor)
+    client.delete(f"/api/v1/shares/{first['id']}", headers=patient.headers)
+    factory.share(patient, counselor)
+    assert alerts(client, counselor, "all") == []
+    response = client.post(f"/api/v1/alerts/{old['id']}/acknowledge", headers=counselor.headers)
+    assert response.status_code == 404
+
+
+def test_a_replaced_share_starts_without_the_old_alerts(client, factory):
+    patient, counselor = factory.patient(), factory.counselor()
+    factory.share(patient, counselor, scope=["status"])
+    factory.checkin(patient, TODAY, crisis=True)
+    assert len(alerts(client, counselor)) == 1
+    factory.share(patient, counselor, scope=["status", "checkins"])
+    assert alerts(client, counselor, "all") == []
+
+
+def test_days_logged_before_the_new_share_raise_no_alert_for_it(client, factory):
+    patient, counselor = factory.patient(), factory.counselor()
+    first = factory.share(patient, counselor)
+    factory.checkin(patient, TODAY - timedelta(days=1), crisis=True)
+    client.delete(f"/api/v1/shares/{first['id']}", headers=patient.headers)
+    factory.checkin(patient, TODAY, nausea=9)
+    factory.share(patient, counselor)
+    # Both days were logged before the new share: correcting them raises nothing for it.
+    factory.checkin(patient, TODAY - timedelta(days=1), crisis=True, note="still bad")
+    factory.checkin(patient, TODAY, nausea=10)
+    assert alerts(client, counselor, "all") == []
+    # A day logged under the new share does.
+    factory.checkin(patient, TODAY - timedelta(days=2), crisis=True)
+    [alert] = alerts(client, counselor)
+    assert alert["checkin_date"] == (TODAY - timedelta(days=2)).isoformat()
+
+
+def test_a_day_deleted_and_logged_again_under_the_new_share_alerts_once(client, factory):
+    patient, counselor = factory.patient(), factory.counselor()
+    first = factory.share(patient, counselor)
+    factory.checkin(patient, TODAY, crisis=True)
+    [old] = alerts(client, counselor)
+    client.post(f"/api/v1/alerts/{old['id']}/acknowledge", headers=counselor.headers)
+    client.delete(f"/api/v1/shares/{first['id']}", headers=patient.headers)
+    factory.share(patient, counselor)
+    assert client.delete(f"/api/v1/checkins/{TODAY}", headers=patient.headers).status_code == 204
+    factory.checkin(patient, TODAY, crisis=True)
+    [new] = alerts(client, counselor, "all")
+    assert new["id"] != old["id"]
+    assert new["acknowledged_at"] is None

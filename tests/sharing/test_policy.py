@@ -14,6 +14,7 @@ from server.sharing.policy import ActiveShare
 PATIENT = Principal("p-1", Role.PATIENT, "Sam", "Pacific/Kiritimati", "US")
 SAME_PATIENT_IN_UTC = Principal("p-1", Role.PATIENT, "Sam", "UTC", "US")
 COUNSELOR = Principal("c-1", Role.COUNSELOR, "Dr Lee", "UTC", "US")
+SHARED_AT = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
 
 def _share(counselor_id="c-1", *, scope=("checkins",), include_notes=False, **overrides):
@@ -26,6 +27,7 @@ def _share(counselor_id="c-1", *, scope=("checkins",), include_notes=False, **ov
         "include_notes": include_notes,
         "expires_on": date(2026, 3, 10),
         "revoked_at": None,
+        "created_at": SHARED_AT,
         **overrides,
     }
     return ActiveShare(**fields)
@@ -37,8 +39,17 @@ def test_alerts_go_only_to_counselors_whose_share_includes_status():
         _share("c-2", scope=("trends", "export")),
         _share("c-3", scope=("status",)),
     ]
-    assert policy.alert_recipients(shares) == ("c-1", "c-3")
+    alerted = policy.alert_shares(shares, day_logged_at=SHARED_AT)
+    assert [share.counselor_id for share in alerted] == ["c-1", "c-3"]
     assert policy.counselors_in(shares) == ("c-1", "c-2", "c-3")
+
+
+def test_a_day_logged_before_a_share_began_alerts_no_one_under_it():
+    earlier = _share("c-1", scope=("status",), created_at=datetime(2026, 2, 1, tzinfo=UTC))
+    later = _share("c-2", scope=("status",), created_at=datetime(2026, 3, 2, tzinfo=UTC))
+    alerted = policy.alert_shares([later, earlier], day_logged_at=SHARED_AT)
+    assert alerted == (earlier,)
+    assert policy.alert_shares([later], day_logged_at=later.created_at) == (later,)
 
 
 @pytest.mark.parametrize(
@@ -128,7 +139,7 @@ def test_shares_of_a_patient_are_only_the_running_ones(app, factory):
         shares = policy.active_shares_of_patient(viewer)
         owners = policy.resource_owner_ids(viewer)
     assert [share.id for share in shares] == [kept["id"]]
-    assert policy.alert_recipients(shares) == (first.id,)
+    assert [share.counselor_id for share in shares] == [first.id]
     assert owners == (first.id,)  # the ended share's counselor's resources no longer show
 
 
