@@ -16,7 +16,7 @@ from tests.assessments.test_counselor_wording import days
 MIGRATIONS = os.path.join(os.path.dirname(__file__), "..", "..", "migrations")
 _spec = importlib.util.spec_from_file_location(
     "alerts_belong_to_shares",
-    os.path.join(MIGRATIONS, "versions", "0006_alerts_belong_to_shares.py"),
+    os.path.join(MIGRATIONS, "versions", "0008_alerts_belong_to_shares.py"),
 )
 migration = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(migration)
