@@ -7,7 +7,6 @@ storage (Redis when configured, so every worker sees the same count).
 
 from __future__ import annotations
 
-import logging
 import math
 import time
 from collections.abc import Callable, Mapping
@@ -18,10 +17,10 @@ from limits.storage import MemoryStorage, storage_from_string
 from limits.strategies import FixedWindowRateLimiter, RateLimiter
 from werkzeug.exceptions import TooManyRequests
 
+from server.common.cache import OutagePause
 from server.common.emails import normalise_email
 from server.common.settings import settings
 
-log = logging.getLogger(__name__)
 LOCKED = "Too many wrong passwords for this account. Try again later."
 # After the shared storage failed, count here this long before trying it again, so a frozen
 # Redis costs one storage timeout per interval rather than three per request.
@@ -38,7 +37,7 @@ class AccountFailures:
         self._shared = FixedWindowRateLimiter(storage_from_string(storage_uri, **options))
         # Redis must never be required: a dead one costs the shared count, not the limit.
         self._local = FixedWindowRateLimiter(MemoryStorage())
-        self._shared_down_until = 0.0
+        self._outage = OutagePause("Rate-limit storage", RETRY_SHARED_SECONDS)
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any], limit: str) -> AccountFailures:
@@ -52,14 +51,14 @@ class AccountFailures:
 
     def _counted(self, operation: Callable[[RateLimiter], T]) -> T:
         """Run ``operation`` on the shared storage, or in this process when that fails."""
-        if time.monotonic() >= self._shared_down_until:
+        if self._outage.available:
             try:
-                return operation(self._shared)
+                result = operation(self._shared)
             except self._shared.storage.base_exceptions as error:
-                self._shared_down_until = time.monotonic() + RETRY_SHARED_SECONDS
-                log.warning(
-                    "rate-limit storage unreachable (%s); counting here", type(error).__name__
-                )
+                self._outage.failed(error)
+            else:
+                self._outage.answered()
+                return result
         return operation(self._local)
 
     def _keys(self, email: str) -> tuple[str, ...]:

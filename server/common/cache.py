@@ -80,6 +80,45 @@ REDIS_TIMEOUT_SECONDS = 0.5
 OUTAGE_PAUSE_SECONDS = 5.0
 
 
+class OutagePause:
+    """Sit out a failing dependency for a while after each failure; one warning per outage."""
+
+    def __init__(
+        self, what: str, pause_seconds: float, *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._what = what
+        self._pause = pause_seconds
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._down_until: float | None = None  # set while an outage is being sat out
+
+    @property
+    def available(self) -> bool:
+        """False while an outage is being sat out."""
+        down_until = self._down_until
+        return down_until is None or self._clock() >= down_until
+
+    def failed(self, error: Exception) -> None:
+        """Note a failure: skip the dependency for the pause (warn when an outage starts)."""
+        with self._lock:
+            first = self._down_until is None
+            self._down_until = self._clock() + self._pause
+        if first:
+            # Only the error type: keys and messages may carry request data.
+            logger.warning(
+                "%s unreachable (%s); skipping it until it answers again.",
+                self._what,
+                type(error).__name__,
+            )
+
+    def answered(self) -> None:
+        """Note a success: the outage, if any, is over."""
+        if self._down_until is not None:
+            with self._lock:
+                self._down_until = None
+            logger.warning("%s answers again; using it.", self._what)
+
+
 class RedisCache:
     """Redis-backed cache under a key prefix; while Redis fails, every call is a miss."""
 
@@ -97,9 +136,7 @@ class RedisCache:
             socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
         )
         self._prefix = prefix
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._down_until: float | None = None  # set while an outage is being sat out
+        self._outage = OutagePause("Redis cache", OUTAGE_PAUSE_SECONDS, clock=clock)
 
     @property
     def client(self) -> redis.Redis:
@@ -113,25 +150,7 @@ class RedisCache:
     @property
     def available(self) -> bool:
         """False while an outage is being sat out (the cache is skipped)."""
-        down_until = self._down_until
-        return down_until is None or self._clock() >= down_until
-
-    def _failed(self, error: Exception) -> None:
-        with self._lock:
-            first = self._down_until is None
-            self._down_until = self._clock() + OUTAGE_PAUSE_SECONDS
-        if first:
-            # Keys may derive from postal codes, so only the error type is logged.
-            logger.warning(
-                "Redis cache unreachable (%s); skipping it until it answers again.",
-                type(error).__name__,
-            )
-
-    def _answered(self) -> None:
-        if self._down_until is not None:
-            with self._lock:
-                self._down_until = None
-            logger.warning("Redis cache answers again; using it.")
+        return self._outage.available
 
     def get(self, key: str) -> bytes | None:
         """Return the cached bytes, or None on a miss or while Redis fails."""
@@ -140,9 +159,9 @@ class RedisCache:
         try:
             value = self._client.get(self.full_key(key))
         except (redis.RedisError, OSError) as exc:
-            self._failed(exc)
+            self._outage.failed(exc)
             return None
-        self._answered()
+        self._outage.answered()
         return None if value is None else bytes(value)
 
     def set(self, key: str, value: bytes, ttl_seconds: int) -> None:
@@ -152,18 +171,18 @@ class RedisCache:
         try:
             self._client.set(self.full_key(key), value, ex=ttl_seconds)
         except (redis.RedisError, OSError) as exc:
-            self._failed(exc)
+            self._outage.failed(exc)
             return
-        self._answered()
+        self._outage.answered()
 
     def ping(self) -> bool:
         """Tell whether Redis answers now (within the short timeout)."""
         try:
             self._client.ping()
         except (redis.RedisError, OSError) as exc:
-            self._failed(exc)
+            self._outage.failed(exc)
             return False
-        self._answered()
+        self._outage.answered()
         return True
 
     def close(self) -> None:
