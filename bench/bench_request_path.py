@@ -288,6 +288,11 @@ def main() -> int:
         type=int,
         help="gunicorn workers of both servers (default: Steady's gunicorn.conf.py; peer 2)",
     )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        help="threads per Steady worker (default: its gunicorn.conf.py, 8); the peer has none",
+    )
     parser.add_argument("--database-url", help="Steady's database; default: a temporary SQLite")
     parser.add_argument("--redis-url", help="default: none (in-process limits and cache)")
     parser.add_argument(
@@ -336,6 +341,8 @@ def main() -> int:
         # An older checkout without gunicorn.conf.py runs gunicorn's defaults (sync workers).
         steady_config = ["-c", "gunicorn.conf.py"] if (repo / "gunicorn.conf.py").exists() else []
         steady_options = steady_config + (workers or ([] if steady_config else ["--workers", "2"]))
+        if options.threads:
+            steady_options += ["--threads", str(options.threads)]
         steady = start_gunicorn(
             str(steady_bin / "gunicorn"),
             "wsgi:app",

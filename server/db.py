@@ -3,12 +3,15 @@
 import functools
 import logging
 import sqlite3
+import threading
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 
+import orjson
 from flask import has_request_context
-from sqlalchemy import DateTime, MetaData, String, TypeDecorator, Uuid, event
+from sqlalchemy import DateTime, MetaData, Select, String, TypeDecorator, Uuid, event, func, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry, scoped_session
 
@@ -17,6 +20,10 @@ log = logging.getLogger(__name__)
 # connection-info key saying the current transaction holds the write lock.
 WRITE_OPTION = "steady_write"
 WRITING = "steady_writing"
+# Connection-info keys: the engine's writer lock (one per process), and that this
+# connection holds it.
+WRITERS = "steady_writers"
+HOLDS_WRITERS = "steady_holds_writers"
 LOCK_TIMEOUT = "steady_lock_timeout_ms"
 # PostgreSQL serialization failure, deadlock, and a foreign key broken by a row deleted
 # after it was read: the whole use case may simply run again on fresh reads.
@@ -111,9 +118,8 @@ FIRST_PAUSE_SECONDS = 0.00005
 LONGEST_PAUSE_SECONDS = 0.002
 
 
-def _take_write_lock(dbapi_connection, timeout_ms: int) -> bool:
+def _take_write_lock(dbapi_connection, deadline: float) -> bool:
     """BEGIN IMMEDIATE, retried with short pauses until the lock is ours or time is up."""
-    deadline = time.monotonic() + timeout_ms / 1000
     pause = FIRST_PAUSE_SECONDS
     while True:
         try:
@@ -130,6 +136,9 @@ def _take_write_lock(dbapi_connection, timeout_ms: int) -> bool:
 
 def configure_sqlite(engine, busy_timeout_ms: int, *, strict_writes: bool = False) -> None:
     """Make SQLite safe for concurrent requests: WAL, FKs, lock-free reads, queueing writers."""
+    # The threads of one process queue here for SQLite's single write lock, in turn,
+    # instead of each polling it (every poll is a statement and a GIL hand-off).
+    writers = threading.RLock()
 
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection, record):
@@ -146,6 +155,7 @@ def configure_sqlite(engine, busy_timeout_ms: int, *, strict_writes: bool = Fals
         cursor.execute("PRAGMA busy_timeout = 0")
         cursor.close()
         record.info[LOCK_TIMEOUT] = busy_timeout_ms
+        record.info[WRITERS] = writers
 
     @event.listens_for(engine, "begin")
     def on_begin(connection):
@@ -161,11 +171,11 @@ def configure_sqlite(engine, busy_timeout_ms: int, *, strict_writes: bool = Fals
     @event.listens_for(engine, "commit")
     @event.listens_for(engine, "rollback")
     def on_end(connection):
-        connection.info.pop(WRITING, None)
+        _done_writing(connection.info)
 
     @event.listens_for(engine, "checkin")
     def on_checkin(_dbapi_connection, record):
-        record.info.pop(WRITING, None)
+        _done_writing(record.info)
 
     if strict_writes:
 
@@ -181,10 +191,26 @@ def configure_sqlite(engine, busy_timeout_ms: int, *, strict_writes: bool = Fals
 
 def _lock_for_writing(connection) -> None:
     """Begin an IMMEDIATE transaction on the connection, waiting for the lock if need be."""
-    timeout_ms = connection.info[LOCK_TIMEOUT]
-    if not _take_write_lock(connection.connection.driver_connection, timeout_ms):
+    info = connection.info
+    deadline = time.monotonic() + info[LOCK_TIMEOUT] / 1000
+    if info[WRITERS].acquire(timeout=info[LOCK_TIMEOUT] / 1000):
+        info[HOLDS_WRITERS] = True
+        if _take_write_lock(connection.connection.driver_connection, deadline):
+            info[WRITING] = True
+            return
+    try:
         connection.exec_driver_sql("BEGIN IMMEDIATE")  # one last try; fails as a 503
-    connection.info[WRITING] = True
+    except Exception:
+        _done_writing(info)
+        raise
+    info[WRITING] = True
+
+
+def _done_writing(info: dict) -> None:
+    """Forget the write lock and let the process's next writer go."""
+    info.pop(WRITING, None)
+    if info.pop(HOLDS_WRITERS, False):
+        info[WRITERS].release()
 
 
 def begin_write(session: scoped_session) -> None:
@@ -205,6 +231,42 @@ def begin_write(session: scoped_session) -> None:
     # the session's transaction simply carries on in the new one.
     connection.connection.driver_connection.execute("COMMIT")
     _lock_for_writing(connection)
+
+
+class OneStepRead:
+    """A read-only SELECT whose rows SQLite hands over as one JSON row (one step).
+
+    pysqlite releases the GIL around every row it steps, and on a threaded server every
+    release is a contended hand-off between threads: a 90-day trends read cost 2.5x the CPU
+    with 8 busy threads. An aggregate is one step. SQLite does not promise the order in
+    which an aggregate sees its rows, so they are sorted again by `sort_key`. Other
+    databases fetch a result in one call anyway and run the statement as it is.
+    """
+
+    def __init__(self, statement: Select, sort_key: Callable[[list], object]) -> None:
+        self.statement = statement
+        self.sort_key = sort_key
+        rows = statement.subquery()
+        self.as_json = select(func.json_group_array(func.json_array(*rows.c)))
+        self.types = [column.type for column in statement.selected_columns]
+        self.processors = None
+
+    def rows(self, session: scoped_session, params: dict) -> list[tuple]:
+        """Every row, as tuples of the same Python values the statement itself gives."""
+        dialect = session.get_bind().dialect
+        if dialect.name != "sqlite":
+            return [tuple(row) for row in session.execute(self.statement, params)]
+        if self.processors is None:
+            self.processors = [
+                type_.dialect_impl(dialect).result_processor(dialect, None) for type_ in self.types
+            ]
+        processors = [(index, p) for index, p in enumerate(self.processors) if p is not None]
+        rows = orjson.loads(session.execute(self.as_json, params).scalar_one())
+        for row in rows:
+            for index, process in processors:
+                row[index] = process(row[index])
+        rows.sort(key=self.sort_key)
+        return [tuple(row) for row in rows]
 
 
 def _is_retryable(error: DBAPIError) -> bool:

@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, make_dataclass
 from datetime import date, timedelta
+from operator import itemgetter
 
 from sqlalchemy import Row, String, bindparam, cast, delete, func, null, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -21,7 +22,7 @@ from server.auth.models import Principal, User
 from server.checkins.models import Checkin
 from server.common.dates import EARLIEST_CHECKIN_DATE, local_today, resolve_range
 from server.common.pagination import offset_of, page_of
-from server.db import begin_write, retry_on_conflict, utcnow
+from server.db import OneStepRead, begin_write, retry_on_conflict, utcnow
 from server.errors import NotFound, PreconditionFailed, Unauthorized, ValidationFailed
 from server.extensions import db
 from server.sharing import policy
@@ -67,6 +68,28 @@ _SCORES_IN_RANGE = (
     .where(_PATIENT, _c.date.between(bindparam("start"), bindparam("end")))
     .order_by(_c.date)
 )
+_SCORES_IN_RANGE_READ = OneStepRead(_SCORES_IN_RANGE, sort_key=itemgetter(0))
+
+
+def _newest_per_patient() -> OneStepRead:
+    """Each listed patient's newest `limit` days' scores, by patient and newest first."""
+    rank = (
+        func.row_number().over(partition_by=_c.patient_id, order_by=_c.date.desc()).label("rank")
+    )
+    # The owner as stored text (hex on SQLite, dashed on PostgreSQL): turning every row's
+    # id back into a UUID string costs more than the rest of the row.
+    owner = cast(_c.patient_id, String).label("owner")
+    patients = _c.patient_id.in_(bindparam("patient_ids", expanding=True))
+    ranked = select(owner, *SCORES, rank).where(patients).subquery()
+    query = (
+        select(ranked)
+        .where(ranked.c.rank <= bindparam("limit"))
+        .order_by(ranked.c.owner, ranked.c.rank)
+    )
+    return OneStepRead(query, sort_key=lambda row: (row[0], row[-1]))
+
+
+_NEWEST_PER_PATIENT = _newest_per_patient()
 _COUNT_IN_RANGE = (
     select(func.count())
     .select_from(_table)
@@ -154,7 +177,7 @@ def newest(patient_id: str, limit: int, *, up_to: date | None = None) -> Sequenc
 def scores_in_range(patient_id: str, start: date, end: date) -> list:
     """The scores of a patient's days between two days inclusive, in date order."""
     params = {"patient_id": patient_id, "start": start, "end": end}
-    return [DayScores(*row) for row in db.session.execute(_SCORES_IN_RANGE, params)]
+    return [DayScores(*row) for row in _SCORES_IN_RANGE_READ.rows(db.session, params)]
 
 
 def dates_before(patient_id: str, before: date, limit: int) -> list[date]:
@@ -167,18 +190,11 @@ def newest_per_patient(patient_ids: Sequence[str], limit: int) -> dict[str, list
     """Each patient's newest days' scores, newest first, in one statement for any number."""
     if not patient_ids:
         return {}
-    rank = (
-        func.row_number().over(partition_by=_c.patient_id, order_by=_c.date.desc()).label("rank")
-    )
-    # The owner as stored text (hex on SQLite, dashed on PostgreSQL): turning every row's
-    # id back into a UUID string costs more than the rest of the row.
-    owner = cast(_c.patient_id, String).label("owner")
-    ranked = select(owner, *SCORES, rank).where(_c.patient_id.in_(patient_ids)).subquery()
-    query = select(ranked).where(ranked.c.rank <= limit).order_by(ranked.c.owner, ranked.c.rank)
     by_patient: dict[str, list] = {patient_id: [] for patient_id in patient_ids}
     by_stored = {**{i: i for i in patient_ids}, **{i.replace("-", ""): i for i in patient_ids}}
-    for row in db.session.execute(query):
-        by_patient[by_stored[row.owner]].append(DayScores(*row[1:-1]))
+    params = {"patient_ids": list(patient_ids), "limit": limit}
+    for row in _NEWEST_PER_PATIENT.rows(db.session, params):
+        by_patient[by_stored[row[0]]].append(DayScores(*row[1:-1]))
     return by_patient
 
 
