@@ -11,7 +11,19 @@ from datetime import UTC, date, datetime
 
 import orjson
 from flask import has_request_context
-from sqlalchemy import DateTime, MetaData, Select, String, TypeDecorator, Uuid, event, func, select
+from sqlalchemy import (
+    DateTime,
+    Float,
+    MetaData,
+    Select,
+    String,
+    TypeDecorator,
+    Uuid,
+    case,
+    event,
+    func,
+    select,
+)
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry, scoped_session
 
@@ -247,7 +259,7 @@ class OneStepRead:
         self.statement = statement
         self.sort_key = sort_key
         rows = statement.subquery()
-        self.as_json = select(func.json_group_array(func.json_array(*rows.c)))
+        self.as_json = select(func.json_group_array(func.json_array(*map(_exact_json, rows.c))))
         self.types = [column.type for column in statement.selected_columns]
         self.processors = None
 
@@ -256,17 +268,29 @@ class OneStepRead:
         dialect = session.get_bind().dialect
         if dialect.name != "sqlite":
             return [tuple(row) for row in session.execute(self.statement, params)]
-        if self.processors is None:
-            self.processors = [
-                type_.dialect_impl(dialect).result_processor(dialect, None) for type_ in self.types
-            ]
-        processors = [(index, p) for index, p in enumerate(self.processors) if p is not None]
+        if self.processors is None:  # the dialect is known only now; any thread may fill it
+            processors = (_from_json(type_, dialect) for type_ in self.types)
+            self.processors = [(i, p) for i, p in enumerate(processors) if p is not None]
         rows = orjson.loads(session.execute(self.as_json, params).scalar_one())
         for row in rows:
-            for index, process in processors:
+            for index, process in self.processors:
                 row[index] = process(row[index])
         rows.sort(key=self.sort_key)
         return [tuple(row) for row in rows]
+
+
+def _exact_json(column):
+    """A column as JSON keeps it exactly; SQLite writes REALs with only 15 digits, so as text."""
+    if not isinstance(column.type, Float):
+        return column
+    return case((column.is_(None), None), else_=func.printf("%!.17g", column))
+
+
+def _from_json(type_, dialect):
+    """Turn a JSON value back into what the column's type gives for a row (None: as it is)."""
+    if isinstance(type_, Float):
+        return lambda value: None if value is None else float(value)
+    return type_.dialect_impl(dialect).result_processor(dialect, None)
 
 
 def _is_retryable(error: DBAPIError) -> bool:
