@@ -7,7 +7,7 @@ import uuid
 import pytest
 import redis
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 
 from server import create_app
 from server.config import TestConfig
@@ -15,6 +15,38 @@ from server.extensions import db, limiter
 from server.resources.service import sync_catalogue
 from tests.factories import Factory
 
+
+def _own_database_per_worker() -> None:
+    """Under pytest-xdist, give each worker its own PostgreSQL database and Redis database.
+
+    Workers wipe tables and reset rate limits between tests, so sharing either would let
+    one worker's clean-up land in the middle of another's test.
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER")  # gw0, gw1, ...
+    if not worker:
+        return
+    number = int(worker.removeprefix("gw"))
+    if postgres := os.environ.get("DATABASE_URL"):
+        url = make_url(postgres)
+        own = url.set(database=f"{url.database}_{worker}")
+        engine = create_engine(url, isolation_level="AUTOCOMMIT")
+        with engine.connect() as connection:
+            exists = connection.execute(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": own.database}
+            ).scalar()
+            if not exists:
+                connection.execute(text(f'CREATE DATABASE "{own.database}"'))
+        engine.dispose()
+        os.environ["DATABASE_URL"] = own.render_as_string(hide_password=False)
+    if redis_url := os.environ.get("REDIS_URL"):
+        url = make_url(redis_url)
+        base = int(url.database or 0)
+        os.environ["REDIS_URL"] = url.set(database=str(base + 1 + number)).render_as_string(
+            hide_password=False
+        )
+
+
+_own_database_per_worker()
 POSTGRES_URL = os.environ.get("DATABASE_URL")
 REDIS_URL = os.environ.get("REDIS_URL")
 
