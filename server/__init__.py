@@ -18,7 +18,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from server.common.cache import cache_from_url
-from server.common.json import FastJSONProvider
+from server.common.json import FastJSONProvider, JSONBodyRequest
 from server.common.openapi import ServiceUnavailablePlugin
 from server.config import (
     Config,
@@ -67,6 +67,7 @@ class SteadyFlask(Flask):
     """Flask with a faster JSON encoder and headers settled after every extension's hook."""
 
     json_provider_class = FastJSONProvider
+    request_class = JSONBodyRequest
 
     def process_response(self, response):
         """Run the after-request hooks, then keep Retry-After only where it means "wait"."""

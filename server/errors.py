@@ -52,6 +52,12 @@ class ApiError(Exception):
         self.headers = headers or {}
 
 
+class InvalidJSON(ApiError):
+    """The body does not parse as JSON; the detail says where, when the parser knows."""
+
+    status, slug = 400, "invalid-json"
+
+
 class Unauthorized(ApiError):
     """Missing, invalid, expired or revoked credentials."""
 
