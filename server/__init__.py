@@ -18,6 +18,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from server.common.cache import cache_from_url
+from server.common.cors import init_cors
 from server.common.json import FastJSONProvider, JSONBodyRequest
 from server.common.openapi import ServiceUnavailablePlugin
 from server.config import (
@@ -28,6 +29,7 @@ from server.config import (
     duration_setting,
     int_setting,
     limit_setting,
+    origins_setting,
     refused,
     url_setting,
 )
@@ -79,6 +81,13 @@ class SteadyFlask(Flask):
             response.headers.pop("Retry-After", None)
         elif g.get(RETRY_AFTER_KEY) is not None:
             response.headers["Retry-After"] = g.get(RETRY_AFTER_KEY)
+        return response
+
+    def make_default_options_response(self):
+        """OPTIONS (a CORS preflight among them) answers 204 with ``Allow`` and no body."""
+        response = super().make_default_options_response()
+        response.status_code = 204
+        del response.headers["Content-Type"]
         return response
 
 
@@ -204,6 +213,8 @@ def register_settings(app: Flask) -> None:
         pdf_render_slots=threading.BoundedSemaphore(numbers["PDF_RENDERS_PER_PROCESS"]),
     )
     check_shared_rate_limits(config, os.environ)
+    production = config.get("ENV_NAME") == "production"
+    config["CORS_ORIGINS"] = origins_setting(config, "CORS_ORIGINS", production=production)
     config.update(numbers)
     config["JWT_ACCESS_TOKEN_EXPIRES"] = access
     config["JWT_REFRESH_TOKEN_EXPIRES"] = refresh
@@ -255,6 +266,7 @@ def register_extensions(app: Flask) -> None:
     jwt.init_app(app)
     register_jwt_callbacks(app)
     limiter.init_app(app)
+    init_cors(app, app.config["CORS_ORIGINS"])
     api.init_app(
         app,
         spec_kwargs={
