@@ -120,8 +120,10 @@ class Config:
     OPENAPI_VERSION = "3.0.3"
     OPENAPI_URL_PREFIX = "/api/v1"
     OPENAPI_JSON_PATH = "openapi.json"
+    # /api/v1/docs is served by server.apidocs from vendored Swagger UI files; with no
+    # OPENAPI_SWAGGER_UI_URL flask-smorest adds no page of its own (it loads from a CDN).
     OPENAPI_SWAGGER_UI_PATH = "docs"
-    OPENAPI_SWAGGER_UI_URL = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/"
+    OPENAPI_SWAGGER_UI_URL = None
     PROBLEM_TYPE_BASE = "urn:steady:problem:"
     # Browser origins allowed to call the API (comma-separated exact origins); unset or
     # empty means no CORS at all, which is all the phone apps need.
