@@ -41,6 +41,9 @@ def test_cors_is_off_by_default(client):
     assert response.status_code == 204
     assert cors_headers(response) == {}
     assert cors_headers(client.get("/healthz", headers={"Origin": DASHBOARD})) == {}
+    unknown = preflight(client, "/api/v1/nowhere")
+    assert unknown.status_code == 404
+    assert unknown.content_type == "application/problem+json"
 
 
 @pytest.mark.parametrize("origin", [DASHBOARD, EXPO_DEV])
