@@ -18,7 +18,8 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from server.common.cache import cache_from_url
-from server.common.json import FastJSONProvider
+from server.common.cors import init_cors
+from server.common.json import FastJSONProvider, JSONBodyRequest
 from server.common.openapi import ServiceUnavailablePlugin
 from server.config import (
     Config,
@@ -28,6 +29,7 @@ from server.config import (
     duration_setting,
     int_setting,
     limit_setting,
+    origins_setting,
     refused,
     url_setting,
 )
@@ -54,11 +56,11 @@ API_SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
 }
-# The API docs page (Swagger UI from its CDN until it is vendored) needs scripts and styles.
+# The API docs page (Swagger UI, vendored in server/apidocs): scripts and styles from this
+# origin only, no inline script; Swagger UI's CSS draws its icons as data: SVG images.
 DOCS_CONTENT_SECURITY_POLICY = (
-    "default-src 'none'; script-src 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "style-src 'unsafe-inline' https://cdn.jsdelivr.net; img-src 'self' data: "
-    "https://cdn.jsdelivr.net; connect-src 'self'; frame-ancestors 'none'"
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 )
 log = logging.getLogger("server.requests")
 
@@ -67,6 +69,7 @@ class SteadyFlask(Flask):
     """Flask with a faster JSON encoder and headers settled after every extension's hook."""
 
     json_provider_class = FastJSONProvider
+    request_class = JSONBodyRequest
 
     def process_response(self, response):
         """Run the after-request hooks, then keep Retry-After only where it means "wait"."""
@@ -78,6 +81,13 @@ class SteadyFlask(Flask):
             response.headers.pop("Retry-After", None)
         elif g.get(RETRY_AFTER_KEY) is not None:
             response.headers["Retry-After"] = g.get(RETRY_AFTER_KEY)
+        return response
+
+    def make_default_options_response(self):
+        """OPTIONS (a CORS preflight among them) answers 204 with ``Allow`` and no body."""
+        response = super().make_default_options_response()
+        response.status_code = 204
+        del response.headers["Content-Type"]
         return response
 
 
@@ -203,6 +213,8 @@ def register_settings(app: Flask) -> None:
         pdf_render_slots=threading.BoundedSemaphore(numbers["PDF_RENDERS_PER_PROCESS"]),
     )
     check_shared_rate_limits(config, os.environ)
+    production = config.get("ENV_NAME") == "production"
+    config["CORS_ORIGINS"] = origins_setting(config, "CORS_ORIGINS", production=production)
     config.update(numbers)
     config["JWT_ACCESS_TOKEN_EXPIRES"] = access
     config["JWT_REFRESH_TOKEN_EXPIRES"] = refresh
@@ -254,6 +266,7 @@ def register_extensions(app: Flask) -> None:
     jwt.init_app(app)
     register_jwt_callbacks(app)
     limiter.init_app(app)
+    init_cors(app, app.config["CORS_ORIGINS"])
     api.init_app(
         app,
         spec_kwargs={
@@ -306,6 +319,7 @@ def register_blueprints(app: Flask) -> None:
     """Register every feature's routes, in one explicit list."""
     from server.accounts.routes import bp as accounts_bp
     from server.alerts.routes import bp as alerts_bp
+    from server.apidocs.routes import bp as apidocs_bp
     from server.audit.routes import bp as access_log_bp
     from server.auth.routes import bp as auth_bp
     from server.checkins.routes import bp as checkins_bp
@@ -332,6 +346,9 @@ def register_blueprints(app: Flask) -> None:
         exports_bp,
     ):
         api.register_blueprint(blueprint)
+    # Not an API operation, so not in the spec: a plain Flask blueprint.
+    docs_path = f"{app.config['OPENAPI_URL_PREFIX']}/{app.config['OPENAPI_SWAGGER_UI_PATH']}"
+    app.register_blueprint(apidocs_bp, url_prefix=docs_path)
 
 
 def register_request_hooks(app: Flask) -> None:

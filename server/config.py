@@ -31,9 +31,15 @@ ENV_VARIABLES = {
     "FHIR_BASE_URL": "FHIR_BASE_URL",
     "TREATMENT_LOCATOR_URL": "TREATMENT_LOCATOR_URL",
     "TREATMENT_LOCATOR_TIMEOUT": "TREATMENT_LOCATOR_TIMEOUT_SECONDS",
+    "CORS_ORIGINS": "CORS_ORIGINS",
 }
 _ENV_VARIABLE_OF_KEY = {key: name for name, key in ENV_VARIABLES.items()}
 _WHOLE_NUMBER_RE = re.compile(r"[+-]?[0-9]+")
+# A host name (letters, digits, hyphens, dots) or an IPv4 address, as browsers write it in
+# Origin (lower case); IPv6 literals are left out because flask-cors reads "[" as a regex.
+_ORIGIN_HOST_RE = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*")
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1")
+DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 class ConfigError(RuntimeError):
@@ -114,9 +120,14 @@ class Config:
     OPENAPI_VERSION = "3.0.3"
     OPENAPI_URL_PREFIX = "/api/v1"
     OPENAPI_JSON_PATH = "openapi.json"
+    # /api/v1/docs is served by server.apidocs from vendored Swagger UI files; with no
+    # OPENAPI_SWAGGER_UI_URL flask-smorest adds no page of its own (it loads from a CDN).
     OPENAPI_SWAGGER_UI_PATH = "docs"
-    OPENAPI_SWAGGER_UI_URL = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/"
+    OPENAPI_SWAGGER_UI_URL = None
     PROBLEM_TYPE_BASE = "urn:steady:problem:"
+    # Browser origins allowed to call the API (comma-separated exact origins); unset or
+    # empty means no CORS at all, which is all the phone apps need.
+    CORS_ORIGINS = None
 
     def __init__(self) -> None:
         """Read the environment now, not at import, keeping the raw strings for validation."""
@@ -299,6 +310,55 @@ def url_setting(config: Mapping[str, Any], key: str, *, optional: bool = False) 
     if parsed.query or parsed.fragment:
         raise refused(key, value, rule)
     return value
+
+
+def _origin(item: str, *, loopback_http: bool) -> str | None:
+    """Return ``item`` as the exact origin a browser sends (lower case), or None."""
+    try:
+        parsed = urllib.parse.urlsplit(item.lower())
+        port = parsed.port
+    except ValueError:
+        return None
+    host = parsed.hostname or ""
+    # Browsers leave the default port out, so an origin naming it would never match.
+    netloc = host if port is None or port == DEFAULT_PORTS.get(parsed.scheme) else f"{host}:{port}"
+    origin = f"{parsed.scheme}://{netloc}"
+    if item.lower() != origin or not _ORIGIN_HOST_RE.fullmatch(host) or port == 0:
+        return None  # a path, query, credentials, a stray character or a default port
+    if parsed.scheme == "https" or (
+        loopback_http and parsed.scheme == "http" and host in LOOPBACK_HOSTS
+    ):
+        return origin
+    return None
+
+
+def origins_setting(config: Mapping[str, Any], key: str, *, production: bool) -> tuple[str, ...]:
+    """Return the allowed browser origins: a comma-separated text (or a list) of exact origins.
+
+    Each is ``https://host[:port]``; outside production also ``http://localhost[:port]`` or
+    ``http://127.0.0.1[:port]`` for a dashboard under development. Unset or empty: none.
+    """
+    value = config.get(key)
+    if value is None or value == "":
+        return ()
+    rule = (
+        "must be exact origins separated by commas, each https://host[:port] with no path, "
+        "wildcard or default port"
+    )
+    if not production:
+        rule += " (or http://localhost[:port] or http://127.0.0.1[:port] outside production)"
+    items = value.split(",") if isinstance(value, str) else value
+    if not isinstance(items, list | tuple):
+        raise refused(key, value, rule)
+    origins = []
+    for item in items:
+        origin = (
+            _origin(item.strip(), loopback_http=not production) if isinstance(item, str) else None
+        )
+        if origin is None:
+            raise refused(key, value, f"{rule}; {item!r} is not")
+        origins.append(origin)
+    return tuple(dict.fromkeys(origins))
 
 
 def limit_setting(config: Mapping[str, Any], key: str) -> str:

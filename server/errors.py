@@ -6,6 +6,7 @@ import traceback
 
 import marshmallow as ma
 from flask import Flask, Response, current_app, g, json
+from flask_jwt_extended import get_jwt
 from flask_smorest import Api
 from flask_smorest.utils import prepare_response
 from gunicorn.http.errors import ParseException as MalformedHttp
@@ -14,6 +15,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+BEARER_REALM = "steady"
 # Where a problem's own Retry-After is kept, so the limiter cannot restate it.
 RETRY_AFTER_KEY = "steady_retry_after"
 log = logging.getLogger(__name__)
@@ -50,10 +52,34 @@ class ApiError(Exception):
         self.headers = headers or {}
 
 
+class InvalidJSON(ApiError):
+    """The body does not parse as JSON; the detail says where, when the parser knows."""
+
+    status, slug = 400, "invalid-json"
+
+
 class Unauthorized(ApiError):
     """Missing, invalid, expired or revoked credentials."""
 
     status, slug = 401, "unauthorized"
+
+
+def bearer_challenge(error: str | None = None, description: str | None = None) -> str:
+    """A ``WWW-Authenticate`` value for the Bearer scheme (RFC 6750 §3)."""
+    params = [f'realm="{BEARER_REALM}"']
+    if error:
+        params.append(f'error="{error}"')
+    if description:
+        params.append(f'error_description="{description}"')
+    return "Bearer " + ", ".join(params)
+
+
+def _token_was_accepted() -> bool:
+    """Tell whether this request's bearer token passed verification before the refusal."""
+    try:
+        return bool(get_jwt())
+    except RuntimeError:  # no token was verified in this request
+        return False
 
 
 class Forbidden(ApiError):
@@ -188,12 +214,18 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(ApiError)
     def handle_api_error(error: ApiError):
+        headers = error.headers
+        if isinstance(error, Unauthorized) and "WWW-Authenticate" not in headers:
+            # A token that verified but no longer speaks for anyone (the sign-in ended
+            # meanwhile) is an invalid token; a failed sign-in challenges without an error.
+            invalid = "invalid_token" if _token_was_accepted() else None
+            headers = {**headers, "WWW-Authenticate": bearer_challenge(invalid)}
         return problem_response(
             error.status,
             error.detail,
             slug=error.slug,
             errors=error.errors,
-            headers=error.headers,
+            headers=headers,
         )
 
     @app.errorhandler(StaleDataError)

@@ -1,5 +1,8 @@
 """Flask extensions, created unbound and initialised in create_app."""
 
+import re
+
+from flask import Flask
 from flask_jwt_extended import JWTManager
 from flask_jwt_extended.config import config as jwt_config
 from flask_jwt_extended.default_callbacks import default_decode_key_callback
@@ -18,8 +21,35 @@ db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 migrate = Migrate(compare_type=True, render_as_batch=True)
 
 
+class BearerSchemeAnyCase:
+    """WSGI middleware spelling the auth scheme of ``Authorization`` as flask-jwt-extended does.
+
+    Scheme names are case-insensitive (RFC 9110 §11.1), but flask-jwt-extended compares
+    ``JWT_HEADER_TYPE`` exactly, so ``bearer <token>`` would count as no token at all.
+    """
+
+    def __init__(self, wsgi_app, scheme: str) -> None:
+        self.wsgi_app = wsgi_app
+        self.scheme = scheme
+        # The scheme at the start of the field or of any comma-separated credential.
+        self._any_case = re.compile(rf"(^|,)(\s*){re.escape(scheme)}(?=\s|,|$)", re.IGNORECASE)
+
+    def __call__(self, environ, start_response):
+        """Rewrite the scheme of the Authorization field in place, then call the app."""
+        value = environ.get("HTTP_AUTHORIZATION")
+        if value and not value.startswith(self.scheme):
+            environ["HTTP_AUTHORIZATION"] = self._any_case.sub(rf"\1\2{self.scheme}", value)
+        return self.wsgi_app(environ, start_response)
+
+
 class SingleDecodeJWTManager(JWTManager):
     """flask-jwt-extended, verifying each token with one decode instead of three."""
+
+    def init_app(self, app: Flask, add_context_processor: bool = False) -> None:
+        """Bind to ``app`` and accept the header scheme in any case."""
+        super().init_app(app, add_context_processor)
+        if app.config["JWT_HEADER_TYPE"]:
+            app.wsgi_app = BearerSchemeAnyCase(app.wsgi_app, app.config["JWT_HEADER_TYPE"])
 
     def _decode_jwt_from_config(
         self, encoded_token: str, csrf_value=None, allow_expired: bool = False

@@ -1,22 +1,54 @@
-"""JWT callbacks: session-backed revocation, user loading and problem+json failures."""
+"""JWT callbacks: session-backed revocation, user loading and problem+json failures.
+
+A client must tell "refresh quietly" from "sign the person out", and nothing more: an
+expired token says so (``token-expired``); every other failure is ``unauthorized`` and does
+not say why. The ``WWW-Authenticate`` challenge follows RFC 6750 §3: ``error="invalid_token"``
+when a token was sent, no error when none was.
+"""
 
 from flask import Flask, g
 from sqlalchemy import bindparam, select
 
 from server.auth.models import AuthSession, Principal, User
-from server.errors import problem_response
+from server.errors import bearer_challenge, problem_response
 from server.extensions import db, jwt
 
 INVALID_TOKEN_DETAIL = "Missing or invalid credentials. Sign in again."
+# error_description (RFC 6750 §3) and the problem detail, by the expired token's type.
+EXPIRED = {
+    "access": ("The access token expired", "Get a new pair from POST /api/v1/auth/refresh."),
+    "refresh": ("The refresh token expired", "Sign in again."),
+}
 
 
-def _unauthorized(*_args):
-    """Answer every token failure the same way, without saying why."""
+def _unauthorized(error: str | None):
+    """401 ``unauthorized``, challenging with ``error`` (None when no token was sent)."""
     return problem_response(
         401,
         INVALID_TOKEN_DETAIL,
         slug="unauthorized",
-        headers={"WWW-Authenticate": 'Bearer realm="steady"'},
+        headers={"WWW-Authenticate": bearer_challenge(error)},
+    )
+
+
+def _no_token(_reason: str):
+    """No bearer token in the request."""
+    return _unauthorized(None)
+
+
+def _token_rejected(*_args):
+    """A token was sent but is malformed, wrongly signed, of the wrong type or revoked."""
+    return _unauthorized("invalid_token")
+
+
+def _token_expired(_header: dict, payload: dict):
+    """A well-signed token past its expiry: the client can act on this one."""
+    description, advice = EXPIRED["refresh" if payload.get("type") == "refresh" else "access"]
+    return problem_response(
+        401,
+        f"{description}. {advice}",
+        slug="token-expired",
+        headers={"WWW-Authenticate": bearer_challenge("invalid_token", description)},
     )
 
 
@@ -55,13 +87,13 @@ def register_jwt_callbacks(app: Flask) -> None:
     def load_user(_header, _payload) -> Principal | None:
         return g.get("token_user")
 
+    jwt.unauthorized_loader(_no_token)
+    jwt.expired_token_loader(_token_expired)
     for loader in (
-        jwt.unauthorized_loader,
         jwt.invalid_token_loader,
-        jwt.expired_token_loader,
         jwt.revoked_token_loader,
         jwt.needs_fresh_token_loader,
         jwt.user_lookup_error_loader,
         jwt.token_verification_failed_loader,
     ):
-        loader(_unauthorized)
+        loader(_token_rejected)

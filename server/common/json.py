@@ -4,7 +4,10 @@ import json
 from typing import Any
 
 import orjson
+from flask import Request
 from flask.json.provider import DefaultJSONProvider
+
+from server.errors import InvalidJSON, ValidationFailed
 
 OPTIONS = orjson.OPT_NON_STR_KEYS
 # No Steady body nests deeper than 3 levels or holds long arrays; these limits keep a
@@ -19,6 +22,21 @@ class BodyShapeError(ValueError):
 
 TOO_DEEP = f"JSON nested deeper than {MAX_BODY_DEPTH} levels is not accepted."
 TOO_LONG = f"JSON arrays longer than {MAX_ARRAY_ITEMS} items are not accepted."
+NOT_JSON = "The body is not valid JSON"
+
+
+def invalid_json(error: ValueError) -> InvalidJSON:
+    """The 400 for a body that does not parse, saying where it broke (never echoing it)."""
+    if isinstance(error, json.JSONDecodeError):
+        # The decoder's messages name the rule, never the text ("Expecting ',' delimiter").
+        reason = error.msg.removesuffix(" at")
+        where = f"line {error.lineno}, column {error.colno} (character {error.pos})"
+        message = f"{reason} at {where}."
+    elif isinstance(error, UnicodeDecodeError):
+        message = f"Invalid UTF-8 at byte {error.start}."
+    else:
+        message = "The body does not parse as JSON."
+    return InvalidJSON(f"{NOT_JSON}: {message}", errors={"body": [message]})
 
 
 def check_body_shape(data: Any) -> None:
@@ -50,6 +68,18 @@ def loads_body(text: str | bytes) -> Any:
         raise BodyShapeError(TOO_DEEP) from None
     check_body_shape(data)
     return data
+
+
+class JSONBodyRequest(Request):
+    """Flask's request, answering a body that is not JSON like the API parser does."""
+
+    def on_json_loading_failed(self, e: ValueError | None) -> Any:
+        """Raise the problem for a bad body instead of Werkzeug's browser text."""
+        if isinstance(e, BodyShapeError):
+            raise ValidationFailed(str(e), errors={"body": [str(e)]}) from None
+        if e is not None:
+            raise invalid_json(e) from None
+        return super().on_json_loading_failed(e)
 
 
 class FastJSONProvider(DefaultJSONProvider):

@@ -7,7 +7,7 @@ from flask_smorest import Blueprint
 from marshmallow import ValidationError, missing
 from webargs.flaskparser import FlaskParser, is_json_request
 
-from server.common.json import BodyShapeError, loads_body
+from server.common.json import BodyShapeError, invalid_json, loads_body
 
 BEARER = [{"bearerAuth": []}]
 ETAG_HEADER = {
@@ -66,6 +66,10 @@ class _JsonBodyParser(FlaskParser):
         except BodyShapeError as error:
             raise ValidationError({"body": [str(error)]}) from None
 
+    def _handle_invalid_json_error(self, error, req, *args, **kwargs):
+        """A body that does not parse is a 400 saying where, not Werkzeug's browser text."""
+        raise invalid_json(error) from None
+
     def load_json(self, req, schema):
         """Return the JSON body, or fail validation when there is none."""
         data = super().load_json(req, schema)
@@ -85,11 +89,16 @@ NEVER_UNAVAILABLE = {"/healthz"}
 
 
 class ServiceUnavailablePlugin(BasePlugin):
-    """Document on every operation the 503 a slow or unreachable database answers."""
+    """Document on every operation the 503 a slow or unreachable database answers.
+
+    Also the 400 of every operation taking a JSON body, for a body that does not parse.
+    """
 
     def operation_helper(self, path=None, operations=None, **kwargs):
         """Add the 503 problem response to each operation of a path that uses the database."""
-        if path in NEVER_UNAVAILABLE:
-            return
         for operation in (operations or {}).values():
-            operation.setdefault("responses", {}).setdefault("503", "SERVICE_UNAVAILABLE")
+            responses = operation.setdefault("responses", {})
+            if "requestBody" in operation:
+                responses.setdefault("400", "BAD_REQUEST")
+            if path not in NEVER_UNAVAILABLE:
+                responses.setdefault("503", "SERVICE_UNAVAILABLE")

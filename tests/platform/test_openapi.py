@@ -6,7 +6,7 @@ import yaml
 from openapi_spec_validator import validate
 
 SPEC_PATH = Path(__file__).parents[2] / "openapi.yaml"
-UNDOCUMENTED = {"/api/v1/openapi.json", "/api/v1/docs"}
+UNDOCUMENTED = {"/api/v1/openapi.json", "/api/v1/docs", "/api/v1/docs/static/<path:filename>"}
 
 
 def committed_spec() -> dict:
