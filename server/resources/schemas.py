@@ -72,7 +72,7 @@ class ResourceSchema(Schema):
     id = fields.UUID(required=True)
     name = fields.String(required=True)
     kind = fields.String(required=True, validate=KIND)
-    region = fields.String(required=True)
+    region = fields.String(required=True, validate=region_rule)
     phone = fields.String(
         required=True,
         allow_none=True,
@@ -212,7 +212,7 @@ class ResourceCreateSchema(Schema):
 class ResourceListSchema(Schema):
     """Resources for one region."""
 
-    region = fields.String(required=True)
+    region = fields.String(required=True, validate=region_rule)
     items = fields.List(fields.Nested(ResourceSchema), required=True)
 
 
@@ -272,7 +272,7 @@ class TreatmentSchema(Schema):
 class RegionSchema(Schema):
     """What Steady knows for one ISO 3166-1 region."""
 
-    code = fields.String(required=True, metadata={"example": "FR"})
+    code = fields.String(required=True, validate=region_rule, metadata={"example": "FR"})
     curated = fields.Boolean(
         required=True, metadata={"description": "Steady ships hand-checked entries for it"}
     )
@@ -292,5 +292,5 @@ class RegionSchema(Schema):
 class RegionListSchema(Schema):
     """Every region a person may choose, and the default when they choose none."""
 
-    default = fields.String(required=True, metadata={"example": "US"})
+    default = fields.String(required=True, validate=region_rule, metadata={"example": "US"})
     items = fields.List(fields.Nested(RegionSchema), required=True)
