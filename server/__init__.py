@@ -20,7 +20,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from server.common.cache import cache_from_url
 from server.common.cors import init_cors
 from server.common.json import FastJSONProvider, JSONBodyRequest
-from server.common.openapi import ServiceUnavailablePlugin
+from server.common.openapi import ClientFriendlyMarshmallowPlugin, ServiceUnavailablePlugin
 from server.config import (
     Config,
     ConfigError,
@@ -270,7 +270,11 @@ def register_extensions(app: Flask) -> None:
     api.init_app(
         app,
         spec_kwargs={
+            "marshmallow_plugin": ClientFriendlyMarshmallowPlugin(),
             "extra_plugins": [ServiceUnavailablePlugin()],
+            # Relative: resolved against wherever the spec was fetched from, so one
+            # committed spec serves every deployment (paths carry the /api/v1 prefix).
+            "servers": [{"url": "/", "description": "The server this spec was fetched from"}],
             "info": {
                 "description": "Steady is a self-report aid, not a diagnosis. Errors are "
                 "RFC 9457 problem details (application/problem+json)."

@@ -208,6 +208,9 @@ class ProblemApi(Api):
         prepare_response(response, self.spec, PROBLEM_MEDIA_TYPE)
         self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
 
+    def _register_pagination_header(self):
+        """Register nothing: lists page in the body and the Link header, not X-Pagination."""
+
 
 def register_error_handlers(app: Flask) -> None:
     """Map our exceptions and unexpected failures to problem details."""

@@ -1,4 +1,4 @@
-"""The words Steady's data is made of, defined once (symptoms, levels, scopes)."""
+"""The words Steady's data is made of, defined once (symptoms, levels, scopes, actions)."""
 
 # The four core withdrawal symptoms, each scored 0-10 on every check-in.
 CORE_SYMPTOMS: tuple[str, ...] = ("nausea", "aches", "anxiety", "insomnia")
@@ -19,3 +19,21 @@ NO_DATA = "no_data"
 
 # What a patient may share with a counselor, in display order.
 SCOPES: tuple[str, ...] = ("checkins", "trends", "status", "export")
+
+# Where a share stands on a given day (judged when read: no job expires rows).
+SHARE_STATUSES: tuple[str, ...] = ("active", "expired", "revoked")
+
+# What the access log records: a counselor's read of a patient's data, or a consent change.
+AUDIT_ACTIONS: tuple[str, ...] = (
+    "patient_listed",
+    "checkins_viewed",
+    "trends_viewed",
+    "chart_viewed",
+    "status_viewed",
+    "export",
+    "alerts_viewed",
+    "alert_acknowledged",
+    "share_created",
+    "share_replaced",
+    "share_revoked",
+)

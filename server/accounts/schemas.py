@@ -2,9 +2,9 @@
 
 from marshmallow import Schema, fields, validate
 
-from server.auth.models import Role
+from server.auth.schemas import ROLE
 from server.common.fields import Text
-from server.common.validation import DEFAULT_REGION, region_rule, timezone_rule
+from server.common.validation import region_rule, timezone_rule
 
 # Shape only (one @, no spaces or control characters): addresses are never mailed,
 # so a stricter check would only reject real people.
@@ -18,14 +18,14 @@ DISPLAY_NAME_RULE = validate.Length(min=1, max=100)
 class UserSchema(Schema):
     """An account as its owner sees it (never the password hash)."""
 
-    id = fields.UUID(dump_only=True)
-    email = fields.String(dump_only=True)
-    role = fields.String(dump_only=True, validate=validate.OneOf([r.value for r in Role]))
-    display_name = fields.String(dump_only=True)
-    timezone = fields.String(dump_only=True)
-    region = fields.String(dump_only=True)
-    created_at = fields.AwareDateTime(dump_only=True)
-    updated_at = fields.AwareDateTime(dump_only=True)
+    id = fields.UUID(required=True)
+    email = fields.String(required=True)
+    role = fields.String(required=True, validate=ROLE)
+    display_name = fields.String(required=True)
+    timezone = fields.String(required=True, validate=timezone_rule)
+    region = fields.String(required=True, validate=region_rule)
+    created_at = fields.AwareDateTime(required=True)
+    updated_at = fields.AwareDateTime(required=True)
 
 
 class RegisterSchema(Schema):
@@ -37,15 +37,16 @@ class RegisterSchema(Schema):
         metadata={"example": "sam@example.org"},
     )
     password = Text(required=True, load_only=True, validate=PASSWORD_RULE)
-    role = fields.String(required=True, validate=validate.OneOf([r.value for r in Role]))
+    role = fields.String(required=True, validate=ROLE)
     display_name = Text(required=True, validate=DISPLAY_NAME_RULE)
     timezone = fields.String(
-        load_default="UTC",
         validate=timezone_rule,
-        metadata={"description": "IANA time zone name", "example": "America/Chicago"},
+        metadata={
+            "description": "IANA time zone name; UTC when left out",
+            "example": "America/Chicago",
+        },
     )
     region = fields.String(
-        load_default=DEFAULT_REGION,
         validate=region_rule,
         metadata={
             "description": "ISO 3166-1 alpha-2 country code; US when left out. Every code "

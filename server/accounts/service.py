@@ -11,6 +11,7 @@ from server.auth import service as auth_service
 from server.auth.models import Principal, Role, User
 from server.auth.passwords import hash_password, verify_password
 from server.common.emails import normalise_email
+from server.common.validation import DEFAULT_REGION
 from server.db import begin_write, utcnow
 from server.errors import Conflict, Forbidden, Unauthorized
 from server.extensions import db
@@ -23,9 +24,15 @@ SESSION_ENDED = (
 
 
 def register(
-    *, email: str, password: str, role: str, display_name: str, timezone: str, region: str
+    *,
+    email: str,
+    password: str,
+    role: str,
+    display_name: str,
+    timezone: str = "UTC",
+    region: str = DEFAULT_REGION,
 ) -> User:
-    """Create an account with a hashed password."""
+    """Create an account with a hashed password (UTC and the default region unless given)."""
     normalised_email = normalise_email(email)
     if db.session.scalar(select(User.id).where(User.email == normalised_email)):
         raise Conflict(EMAIL_TAKEN)

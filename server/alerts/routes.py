@@ -4,7 +4,8 @@ from server.alerts import service
 from server.alerts.schemas import AlertListSchema, AlertQuerySchema, AlertSchema
 from server.auth.models import Role
 from server.auth.policy import require_role, signed_in_user
-from server.common.openapi import BEARER, ApiBlueprint, problems
+from server.common.openapi import BEARER, LINK_HEADER, ApiBlueprint, problems
+from server.common.pagination import with_links
 
 bp = ApiBlueprint(
     "alerts",
@@ -18,11 +19,14 @@ bp = ApiBlueprint(
 @require_role(Role.COUNSELOR)
 @bp.doc(security=BEARER)
 @bp.arguments(AlertQuerySchema(), location="query", as_kwargs=True)
-@bp.response(200, AlertListSchema)
+@bp.response(200, AlertListSchema, headers=LINK_HEADER)
 @problems(bp, 401, 403)
-def list_alerts(status="open"):
-    """List alerts for patients sharing their status with me."""
-    return {"items": service.list_for(counselor=signed_in_user(), status=status)}
+def list_alerts(status="open", page=1, page_size=50):
+    """List alerts for patients sharing their status with me (most urgent first, 50 a page)."""
+    page_body = service.list_for(
+        counselor=signed_in_user(), status=status, page=page, page_size=page_size
+    )
+    return with_links(page_body)
 
 
 @bp.post("/<uuid:alert_id>/acknowledge")

@@ -11,6 +11,7 @@ from server.assessments.judgement import Assessment, level_rank
 from server.assessments.service import reasons_of
 from server.audit import service as audit
 from server.auth.models import Principal
+from server.common.pagination import fetch_page, page_of
 from server.db import begin_write, new_id, utcnow
 from server.errors import NotFound
 from server.extensions import db
@@ -96,21 +97,15 @@ def record_for_day(
     db.session.execute(_UPSERT[db.session.get_bind().dialect.name], rows)
 
 
-def _visible_alerts(counselor: Principal, only_open: bool, *, alert_id: str | None = None):
-    """The counselor's alerts raised under their active shares that include status."""
+def _visible(counselor: Principal, only_open: bool):
+    """The patients of the counselor's shares that show alerts, and a query of those alerts."""
     patients = policy.alert_shares_of(counselor)
-    if not patients:
-        return []
     query = select(Alert).where(
         Alert.counselor_id == counselor.id, Alert.share_id.in_(list(patients))
     )
     if only_open:
         query = query.where(Alert.acknowledged_at.is_(None))
-    if alert_id is not None:
-        # Locked until commit (PostgreSQL; SQLite's write lock already serialises), so a
-        # re-save making the day worse cannot be acknowledged unseen.
-        query = query.where(Alert.id == alert_id).with_for_update()
-    return [(alert, patients[alert.share_id]) for alert in db.session.scalars(query)]
+    return patients, query
 
 
 def present(alert: Alert, patient) -> dict:
@@ -126,14 +121,17 @@ def present(alert: Alert, patient) -> dict:
     }
 
 
-def list_for(*, counselor: Principal, status: str) -> list[dict]:
-    """List alerts most urgent and newest first; each patient's read is audited."""
-    rows = _visible_alerts(counselor, only_open=status == "open")
-    rows.sort(key=lambda row: (level_rank(row[0].level), row[0].checkin_date), reverse=True)
+def list_for(*, counselor: Principal, status: str, page: int, page_size: int) -> dict:
+    """A page of alerts, most urgent and newest first; each patient's read is audited."""
+    patients, query = _visible(counselor, only_open=status == "open")
+    rows, total = [], 0
+    if patients:
+        ordered = query.order_by(_rank_of(Alert.level).desc(), Alert.checkin_date.desc(), Alert.id)
+        rows, total = fetch_page(db.session, ordered, page=page, page_size=page_size)
     alert_ids: dict[str, list[str]] = {}
-    for alert, patient in rows:
-        alert_ids.setdefault(patient.id, []).append(alert.id)
-    body = [present(alert, patient) for alert, patient in rows]
+    for (alert,) in rows:
+        alert_ids.setdefault(patients[alert.share_id].id, []).append(alert.id)
+    items = [present(alert, patients[alert.share_id]) for (alert,) in rows]
     begin_write(db.session)
     audit.record_many(
         actor=counselor,
@@ -143,24 +141,28 @@ def list_for(*, counselor: Principal, status: str) -> list[dict]:
         ],
     )
     db.session.commit()
-    return body
+    return page_of(items, page=page, page_size=page_size, total_items=total)
 
 
 def acknowledge(*, counselor: Principal, alert_id: str) -> dict:
     """Mark an alert as seen; repeats keep the first time."""
     begin_write(db.session)
-    for alert, patient in _visible_alerts(counselor, only_open=False, alert_id=alert_id):
-        if alert.id == alert_id:
-            if alert.acknowledged_at is None:
-                alert.acknowledged_at = utcnow()
-            audit.record(
-                actor=counselor,
-                patient_id=patient.id,
-                action="alert_acknowledged",
-                alert_id=alert.id,
-                checkin_date=alert.checkin_date,
-            )
-            body = present(alert, patient)
-            db.session.commit()
-            return body
-    raise NotFound("There is no such alert for you.")
+    patients, query = _visible(counselor, only_open=False)
+    # Locked until commit (PostgreSQL; SQLite's write lock already serialises), so a re-save
+    # making the day worse cannot be acknowledged unseen.
+    alert = db.session.scalar(query.where(Alert.id == alert_id).with_for_update())
+    if alert is None:
+        raise NotFound("There is no such alert for you.")
+    if alert.acknowledged_at is None:
+        alert.acknowledged_at = utcnow()
+    patient = patients[alert.share_id]
+    audit.record(
+        actor=counselor,
+        patient_id=patient.id,
+        action="alert_acknowledged",
+        alert_id=alert.id,
+        checkin_date=alert.checkin_date,
+    )
+    body = present(alert, patient)
+    db.session.commit()
+    return body

@@ -1,14 +1,26 @@
 """Access-log bodies."""
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields
+
+from server.auth.schemas import ROLE
+from server.common.pagination import PageQuerySchema, PageSchema
+from server.common.validation import Vocabulary
+from server.vocabulary import AUDIT_ACTIONS
+
+ACTION = Vocabulary(
+    "AuditAction",
+    AUDIT_ACTIONS,
+    description="What happened: a counselor's read of the patient's data (patient_listed, "
+    "*_viewed, export, alerts_viewed, alert_acknowledged) or a consent change (share_*)",
+)
 
 
 class ActorSchema(Schema):
     """Who acted (the id is null once that account is deleted)."""
 
-    id = fields.UUID(required=True, allow_none=True, attribute="actor_id")
-    display_name = fields.String(required=True, attribute="actor_name")
-    role = fields.String(required=True, attribute="actor_role")
+    id = fields.UUID(required=True, allow_none=True)
+    display_name = fields.String(required=True)
+    role = fields.String(required=True, validate=ROLE)
 
 
 class AuditEventSchema(Schema):
@@ -16,24 +28,21 @@ class AuditEventSchema(Schema):
 
     id = fields.UUID(required=True)
     at = fields.AwareDateTime(required=True)
-    actor = fields.Function(lambda event: ActorSchema().dump(event), required=True)
-    patient = fields.UUID(required=True, attribute="patient_id")
-    action = fields.String(required=True)
-    detail = fields.Dict(required=True)
+    actor = fields.Nested(ActorSchema, required=True)
+    patient = fields.UUID(required=True)
+    action = fields.String(required=True, validate=ACTION)
+    detail = fields.Dict(
+        keys=fields.String(),
+        required=True,
+        metadata={"description": "Ids, ranges and formats of what was seen or changed"},
+    )
 
 
-class AccessLogQuerySchema(Schema):
+class AccessLogQuerySchema(PageQuerySchema):
     """Page of the access log."""
 
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
-    page_size = fields.Integer(load_default=50, validate=validate.Range(min=1, max=100))
 
-
-class AccessLogSchema(Schema):
+class AccessLogSchema(PageSchema):
     """Who saw or changed what of mine, newest first."""
 
     items = fields.List(fields.Nested(AuditEventSchema), required=True)
-    page = fields.Integer(required=True)
-    page_size = fields.Integer(required=True)
-    total_items = fields.Integer(required=True)
-    total_pages = fields.Integer(required=True)

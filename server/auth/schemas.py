@@ -2,7 +2,11 @@
 
 from marshmallow import Schema, fields, validate
 
+from server.auth.models import Role
 from server.common.fields import Text
+from server.common.validation import Vocabulary
+
+ROLE = Vocabulary("Role", [role.value for role in Role], description="What an account is for")
 
 
 class LoginSchema(Schema):

@@ -15,7 +15,15 @@ from server.checkins.schemas import (
     checkin_fields,
 )
 from server.common.dates import parse_day
-from server.common.openapi import BEARER, ETAG_HEADER, IF_MATCH_PARAMETER, ApiBlueprint, problems
+from server.common.openapi import (
+    BEARER,
+    ETAG_HEADER,
+    IF_MATCH_PARAMETER,
+    LINK_HEADER,
+    ApiBlueprint,
+    problems,
+)
+from server.common.pagination import with_links
 
 bp = ApiBlueprint(
     "checkins", __name__, url_prefix="/api/v1/checkins", description="Daily check-ins"
@@ -29,11 +37,11 @@ status_bp = ApiBlueprint(
 @require_role(Role.PATIENT)
 @bp.doc(security=BEARER)
 @bp.arguments(CheckinListQuerySchema(), location="query", as_kwargs=True)
-@bp.response(200, CheckinPageSchema)
+@bp.response(200, CheckinPageSchema, headers=LINK_HEADER)
 @problems(bp, 401, 403)
 def list_checkins(start=None, end=None, page=1, page_size=50):
-    """List my check-ins in date order (default: the last 90 days)."""
-    return service.list_page(signed_in_user(), start, end, page, page_size)
+    """List my check-ins in date order (default: the last 90 days, 50 a page)."""
+    return with_links(service.list_page(signed_in_user(), start, end, page, page_size))
 
 
 @bp.get("/<day:date>")

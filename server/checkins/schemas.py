@@ -1,10 +1,12 @@
 """Check-in request and response bodies."""
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from server.assessments.schemas import AssessmentSchema
 from server.common.fields import StrictBoolean, Text
+from server.common.pagination import PageQuerySchema, PageSchema
 from server.common.serialization import PlannedDump
+from server.vocabulary import CHECKIN_CONTENT, CORE_SYMPTOMS
 
 SCORE = validate.Range(min=0, max=10)
 
@@ -19,21 +21,21 @@ def _core_score(label: str):
 def _optional_score(label: str):
     """Declare an optional 0-10 integer score (null or absent when not rated)."""
     return fields.Integer(
-        strict=True,
-        allow_none=True,
-        load_default=None,
-        validate=SCORE,
-        metadata={"description": label},
+        strict=True, allow_none=True, validate=SCORE, metadata={"description": label}
     )
 
 
 def _optional_flag(label: str):
     """Declare an optional strict boolean."""
-    return StrictBoolean(allow_none=True, load_default=None, metadata={"description": label})
+    return StrictBoolean(allow_none=True, metadata={"description": label})
+
+
+# Left out of a PUT, these are stored as null: the PUT replaces the whole day.
+OPTIONAL_CONTENT = tuple(name for name in CHECKIN_CONTENT if name not in CORE_SYMPTOMS)
 
 
 class CheckinInputSchema(Schema):
-    """A day's check-in as sent by the phone; it replaces the whole day."""
+    """A day's check-in as sent by the phone; it replaces the whole day (absent = null)."""
 
     nausea = _core_score("Nausea 0 (none) to 10 (worst)")
     aches = _core_score("Muscle aches 0-10")
@@ -44,7 +46,6 @@ class CheckinInputSchema(Schema):
     cravings = _optional_score("Cravings 0-10")
     sleep_hours = fields.Float(
         allow_none=True,
-        load_default=None,
         allow_nan=False,
         validate=validate.Range(min=0, max=24),
         metadata={"description": "Hours slept, 0-24"},
@@ -53,10 +54,20 @@ class CheckinInputSchema(Schema):
     crisis = _optional_flag("Feeling unsafe or in crisis")
     note = Text(
         allow_none=True,
-        load_default=None,
         validate=validate.Length(max=2000),
         metadata={"description": "Free text, at most 2000 characters"},
     )
+
+    @post_load
+    def _absent_is_null(self, data, **_kwargs):
+        """Store an optional field left out as null, as a full replacement of the day must.
+
+        Done here rather than as marshmallow defaults: those show in the spec as
+        `default: null`, which makes generated clients require every optional field.
+        """
+        for name in OPTIONAL_CONTENT:
+            data.setdefault(name, None)
+        return data
 
 
 class OptionalExtrasSchema(PlannedDump):
@@ -95,7 +106,9 @@ def checkin_fields(checkin, *, include_note: bool = True) -> dict:
 
 
 class SavedCheckinSchema(CheckinSchema):
-    """A stored check-in with the judgement of that day."""
+    """A stored check-in with the judgement of that day (the owner's, so with its note)."""
+
+    note = fields.String(required=True, allow_none=True)
 
     assessment = fields.Nested(AssessmentSchema, required=True)
 
@@ -113,24 +126,13 @@ class DateRangeQuerySchema(Schema):
             raise ValidationError("Must be on or before 'to'.", field_name="from")
 
 
-class CheckinListQuerySchema(DateRangeQuerySchema):
+class CheckinListQuerySchema(DateRangeQuerySchema, PageQuerySchema):
     """Range and page of the check-in list."""
 
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
-    page_size = fields.Integer(
-        load_default=50,
-        validate=validate.Range(min=1, max=100),
-        metadata={"description": "Items per page (at most 100)"},
-    )
 
-
-class CheckinPageSchema(PlannedDump):
-    """One page of check-ins in date order."""
+class CheckinPageSchema(PageSchema):
+    """One page of check-ins in date order, and the range they were taken from."""
 
     items = fields.List(fields.Nested(CheckinSchema), required=True)
     start = fields.Date(data_key="from", required=True)
     end = fields.Date(data_key="to", required=True)
-    page = fields.Integer(required=True)
-    page_size = fields.Integer(required=True)
-    total_items = fields.Integer(required=True)
-    total_pages = fields.Integer(required=True)

@@ -21,7 +21,7 @@ from server.assessments.judgement import Assessment
 from server.auth.models import Principal, User
 from server.checkins.models import Checkin
 from server.common.dates import EARLIEST_CHECKIN_DATE, local_today, resolve_range
-from server.common.pagination import offset_of, page_of
+from server.common.pagination import fetch_page, page_of
 from server.db import OneStepRead, begin_write, retry_on_conflict, utcnow
 from server.errors import NotFound, PreconditionFailed, Unauthorized, ValidationFailed
 from server.extensions import db
@@ -90,12 +90,6 @@ def _newest_per_patient() -> OneStepRead:
 
 
 _NEWEST_PER_PATIENT = _newest_per_patient()
-_COUNT_IN_RANGE = (
-    select(func.count())
-    .select_from(_table)
-    .where(_PATIENT, _c.date.between(bindparam("start"), bindparam("end")))
-)
-_PAGE = _IN_RANGE.limit(bindparam("limit")).offset(bindparam("offset"))
 _DATES_BEFORE = (
     select(_c.date)
     .where(_PATIENT, _c.date < bindparam("before"))
@@ -241,14 +235,9 @@ def list_page(
     """One page of a patient's check-ins in date order (default: the last 90 days)."""
     start, end = resolve_range(patient.timezone, start, end, default_days=LIST_DEFAULT_DAYS)
     params = {"patient_id": patient.id, "start": start, "end": end}
-    total_items = db.session.scalar(_COUNT_IN_RANGE, params)
-    items = _days(
-        db.session.execute(
-            _PAGE, {**params, "limit": page_size, "offset": offset_of(page, page_size)}
-        )
-    )
+    rows, total_items = fetch_page(db.session, _IN_RANGE, params, page=page, page_size=page_size)
     return {
-        **page_of(items, page=page, page_size=page_size, total_items=total_items),
+        **page_of(_days(rows), page=page, page_size=page_size, total_items=total_items),
         "start": start,
         "end": end,
     }

@@ -3,17 +3,30 @@
 from http import HTTPStatus
 
 from apispec import BasePlugin
+from apispec.ext.marshmallow import MarshmallowPlugin, OpenAPIConverter
 from flask_smorest import Blueprint
 from marshmallow import ValidationError, missing
 from webargs.flaskparser import FlaskParser, is_json_request
 
 from server.common.json import BodyShapeError, invalid_json, loads_body
+from server.common.validation import Vocabulary
 
 BEARER = [{"bearerAuth": []}]
 ETAG_HEADER = {
     "ETag": {
         "description": "Version of the resource, for If-Match",
         "schema": {"type": "string"},
+    }
+}
+LINK_HEADER = {
+    "Link": {
+        "description": "RFC 8288 links to the first, prev, next and last pages: root-relative "
+        "URIs that keep the request's other query parameters (prev and next only where such "
+        "a page exists)",
+        "schema": {"type": "string"},
+        "example": '</api/v1/alerts?status=open&page=1&page_size=50>; rel="first", '
+        '</api/v1/alerts?status=open&page=2&page_size=50>; rel="next", '
+        '</api/v1/alerts?status=open&page=3&page_size=50>; rel="last"',
     }
 }
 IF_MATCH_PARAMETER = {
@@ -102,3 +115,50 @@ class ServiceUnavailablePlugin(BasePlugin):
                 responses.setdefault("400", "BAD_REQUEST")
             if path not in NEVER_UNAVAILABLE:
                 responses.setdefault("503", "SERVICE_UNAVAILABLE")
+
+
+class _ClientFriendlyConverter(OpenAPIConverter):
+    """Field conversion in the shapes code generators read as intended (OpenAPI 3.0).
+
+    A field checked against a Vocabulary refers to that vocabulary's one component, and a
+    nullable reference is `allOf: [$ref]` with `nullable: true`: apispec's own
+    `anyOf: [{type: object, nullable: true}, $ref]` gives generated clients a spurious
+    empty model beside the real one.
+    """
+
+    def field2property(self, field) -> dict:
+        """Document a vocabulary field as a reference to its component."""
+        vocabulary = next((v for v in field.validators if isinstance(v, Vocabulary)), None)
+        if vocabulary is None:
+            return super().field2property(field)
+        extras = super().field2property(field)
+        for key in ("type", "enum", "nullable"):
+            extras.pop(key, None)
+        reference = {"$ref": f"#/components/schemas/{self._vocabulary(vocabulary)}"}
+        if field.allow_none:
+            extras["nullable"] = True
+        return {"allOf": [reference], **extras} if extras else reference
+
+    def _vocabulary(self, vocabulary: Vocabulary) -> str:
+        """Register the vocabulary's component on first use; returns its name."""
+        schemas = self.spec.components.schemas
+        if vocabulary.name not in schemas:
+            self.spec.components.schema(vocabulary.name, vocabulary.component())
+        elif schemas[vocabulary.name] != vocabulary.component():
+            raise ValueError(f"Two vocabularies are named {vocabulary.name}")
+        return vocabulary.name
+
+    def field2nullable(self, field, ret) -> dict:
+        """Mark a nullable reference with allOf + nullable (OpenAPI 3.0)."""
+        version = self.openapi_version
+        if not field.allow_none or (version.major, version.minor) != (3, 0):
+            return super().field2nullable(field, ret)
+        if "$ref" in ret:
+            return {"allOf": [{"$ref": ret.pop("$ref")}], "nullable": True}
+        return {"nullable": True}
+
+
+class ClientFriendlyMarshmallowPlugin(MarshmallowPlugin):
+    """The marshmallow plugin with Steady's field conversion."""
+
+    Converter = _ClientFriendlyConverter

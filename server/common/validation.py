@@ -1,5 +1,7 @@
 """Field validators shared by schemas."""
 
+import re
+from collections.abc import Sequence
 from importlib import resources
 
 from marshmallow import validate
@@ -26,9 +28,50 @@ REGION_CODES = tuple(sorted(ISO_3166_ALPHA2))
 # The region of an account that names none, and of an anonymous resource query.
 DEFAULT_REGION = "US"
 
-timezone_rule = validate.OneOf(
-    IANA_TIMEZONES, error="Must be an IANA time zone name, e.g. 'Europe/Dublin'."
+
+def constant_name(value: str) -> str:
+    """A constant name for an enum member of generated clients: Etc/GMT+1 is ETC_GMT_PLUS_1."""
+    spelled = re.sub(r"-(?=\d)", "_MINUS_", value.replace("+", "_PLUS_"))
+    return re.sub(r"[^A-Z0-9]+", "_", spelled.upper()).strip("_")
+
+
+class Vocabulary(validate.OneOf):
+    """A named closed list of words: the spec defines it once, as a component fields refer to.
+
+    Generated clients then get one type per vocabulary (a `Scope`, a `TimeZone`) instead of
+    one per field that happens to use it.
+    """
+
+    def __init__(
+        self, name: str, choices: Sequence[str], *, description: str, error: str | None = None
+    ) -> None:
+        super().__init__(tuple(choices), error=error)
+        self.name = name
+        self.description = description
+        names = [constant_name(choice) for choice in self.choices]
+        if len(set(names)) != len(names):
+            raise ValueError(f"{name}: two values share a constant name")
+        # Only where a value is no identifier (Europe/Dublin): generators would guess badly.
+        plain = all(re.fullmatch(r"[a-z][a-z0-9_]*|[A-Z][A-Z0-9_]*", c) for c in self.choices)
+        self.constant_names = None if plain else tuple(names)
+
+    def component(self) -> dict:
+        """The component schema of this vocabulary."""
+        schema = {"type": "string", "enum": list(self.choices), "description": self.description}
+        if self.constant_names:
+            schema["x-enum-varnames"] = list(self.constant_names)
+        return schema
+
+
+timezone_rule = Vocabulary(
+    "TimeZone",
+    IANA_TIMEZONES,
+    description="IANA time zone name (the tzdata release Steady pins)",
+    error="Must be an IANA time zone name, e.g. 'Europe/Dublin'.",
 )
-region_rule = validate.OneOf(
-    REGION_CODES, error="Must be an ISO 3166-1 alpha-2 country code, e.g. 'US'."
+region_rule = Vocabulary(
+    "RegionCode",
+    REGION_CODES,
+    description="ISO 3166-1 alpha-2 country code",
+    error="Must be an ISO 3166-1 alpha-2 country code, e.g. 'US'.",
 )

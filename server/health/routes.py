@@ -12,11 +12,17 @@ bp = ApiBlueprint("health", __name__, description="Service probes")
 class ProbeSchema(Schema):
     """Probe result."""
 
-    status = fields.String(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(["ok"]))
 
 
 class ReadinessSchema(ProbeSchema):
     """Readiness, with the state of each dependency."""
+
+    status = fields.String(
+        required=True,
+        validate=validate.OneOf(["ok", "degraded"]),
+        metadata={"description": "degraded while Redis is set up but does not answer"},
+    )
 
     database = fields.String(required=True, validate=validate.OneOf(["ok", "unavailable"]))
     redis = fields.String(

@@ -6,9 +6,10 @@ from server.assessments.schemas import AssessmentSchema
 from server.auth.models import Role
 from server.auth.policy import require_role, signed_in_user
 from server.checkins.schemas import CheckinListQuerySchema, CheckinPageSchema, DateRangeQuerySchema
-from server.common.openapi import BEARER, ApiBlueprint, problems
+from server.common.openapi import BEARER, LINK_HEADER, ApiBlueprint, problems
+from server.common.pagination import with_links
 from server.patients import service
-from server.patients.schemas import PatientListSchema
+from server.patients.schemas import PatientListQuerySchema, PatientListSchema
 from server.trends.routes import CHART_CONTENT
 from server.trends.schemas import ChartQuerySchema, TrendsSchema
 from server.trends.service import CHART_MEDIA_TYPES
@@ -21,22 +22,26 @@ bp = ApiBlueprint(
 @bp.get("")
 @require_role(Role.COUNSELOR)
 @bp.doc(security=BEARER)
-@bp.response(200, PatientListSchema)
+@bp.arguments(PatientListQuerySchema(), location="query", as_kwargs=True)
+@bp.response(200, PatientListSchema, headers=LINK_HEADER)
 @problems(bp, 401, 403)
-def list_patients():
-    """List the patients actively sharing with me, most urgent first."""
-    return {"items": service.list_patients(signed_in_user())}
+def list_patients(page=1, page_size=50):
+    """List the patients actively sharing with me, most urgent first, 50 a page."""
+    return with_links(service.list_patients(signed_in_user(), page=page, page_size=page_size))
 
 
 @bp.get("/<uuid:patient_id>/checkins")
 @require_role(Role.COUNSELOR)
 @bp.doc(security=BEARER)
 @bp.arguments(CheckinListQuerySchema(), location="query", as_kwargs=True)
-@bp.response(200, CheckinPageSchema)
+@bp.response(200, CheckinPageSchema, headers=LINK_HEADER)
 @problems(bp, 401, 403, 404)
 def list_patient_checkins(patient_id, start=None, end=None, page=1, page_size=50):
-    """List a sharing patient's check-ins (notes only if the share includes them)."""
-    return service.checkins(
+    """List a sharing patient's check-ins (notes only if the share includes them).
+
+    Default: the last 90 days in the patient's time zone, 50 a page.
+    """
+    page_body = service.checkins(
         counselor=signed_in_user(),
         patient_id=str(patient_id),
         start=start,
@@ -44,6 +49,7 @@ def list_patient_checkins(patient_id, start=None, end=None, page=1, page_size=50
         page=page,
         page_size=page_size,
     )
+    return with_links(page_body)
 
 
 @bp.get("/<uuid:patient_id>/trends")

@@ -1,16 +1,16 @@
 """Counselor-view bodies."""
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields
 
-from server.assessments.schemas import LEVELS, ReasonSchema
-from server.common.serialization import PlannedDump
-from server.vocabulary import SCOPES
+from server.assessments.schemas import LEVEL, ReasonSchema
+from server.common.pagination import PageQuerySchema, PageSchema
+from server.sharing.schemas import SCOPE
 
 
 class LatestAssessmentSchema(Schema):
     """Level and reasons of the latest check-in."""
 
-    level = fields.String(required=True, validate=validate.OneOf(LEVELS))
+    level = fields.String(required=True, validate=LEVEL)
     reasons = fields.List(fields.Nested(ReasonSchema), required=True)
 
 
@@ -18,7 +18,7 @@ class ShareSummarySchema(Schema):
     """The share that makes a patient visible."""
 
     id = fields.UUID(required=True)
-    scope = fields.List(fields.String(validate=validate.OneOf(SCOPES)), required=True)
+    scope = fields.List(fields.String(validate=SCOPE), required=True)
     expires_on = fields.Date(required=True)
 
 
@@ -33,7 +33,11 @@ class PatientRowSchema(Schema):
     share = fields.Nested(ShareSummarySchema, required=True)
 
 
-class PatientListSchema(PlannedDump):
-    """Actively sharing patients, most urgent first."""
+class PatientListQuerySchema(PageQuerySchema):
+    """Which page of the patient list."""
+
+
+class PatientListSchema(PageSchema):
+    """A page of the actively sharing patients, most urgent first."""
 
     items = fields.List(fields.Nested(PatientRowSchema), required=True)

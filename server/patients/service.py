@@ -7,6 +7,7 @@ from server.assessments.service import reasons_of
 from server.auth.models import Principal
 from server.checkins import service as checkins_service
 from server.checkins.schemas import checkin_fields
+from server.common.pagination import slice_page
 from server.sharing import policy
 from server.trends import service as trends_service
 from server.vocabulary import NO_DATA
@@ -46,14 +47,24 @@ def _urgency(row: dict) -> tuple:
     return (-rank, -latest.toordinal(), row["display_name"])
 
 
-def list_patients(counselor: Principal) -> list[dict]:
-    """One row per actively sharing patient, most urgent first, in a fixed number of reads."""
+def list_patients(counselor: Principal, *, page: int, page_size: int) -> dict:
+    """A page of rows, one per actively sharing patient, most urgent first.
+
+    Urgency is judged in Python from each patient's recent days, so every row is built
+    (in a fixed number of reads) and the sorted list is sliced; only the page is audited,
+    as only it is disclosed.
+    """
     shares = policy.active_shares_for_counselor(counselor)
     visible = [patient for share, patient in shares if policy.shows_latest_checkin(share)]
     recent = checkins_service.recent_of(visible, RECENT_DAYS)
-    rows = [_row(share, patient, recent.get(patient.id)) for share, patient in shares]
-    policy.record_listing(counselor, [share for share, _patient in shares])
-    return sorted(rows, key=_urgency)
+    rows = sorted(
+        ((_row(share, patient, recent.get(patient.id)), share) for share, patient in shares),
+        key=lambda pair: _urgency(pair[0]),
+    )
+    result = slice_page(rows, page=page, page_size=page_size)
+    policy.record_listing(counselor, [share for _row_body, share in result["items"]])
+    result["items"] = [row for row, _share in result["items"]]
+    return result
 
 
 def checkins(*, counselor: Principal, patient_id: str, start, end, page, page_size) -> dict:

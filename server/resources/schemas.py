@@ -6,8 +6,17 @@ import urllib.parse
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from server.common.fields import Text
-from server.common.validation import region_rule
+from server.common.validation import Vocabulary, region_rule
 from server.resources.catalogue import COUNSELOR_KINDS, ENTRY_KINDS, MAX_SMS_BODY, e164
+
+KIND = Vocabulary("ResourceKind", ENTRY_KINDS, description="What sort of help a resource is")
+COUNSELOR_KIND = Vocabulary(
+    "CounselorResourceKind",
+    COUNSELOR_KINDS,
+    description="The kinds of resource a counselor may add",
+    error="Must be one of: {choices}. Emergency, crisis, poison, harm-reduction and "
+    "directory entries come from Steady's catalogue only.",
+)
 
 
 def public_https_url(value: str) -> None:
@@ -62,8 +71,8 @@ class ResourceSchema(Schema):
 
     id = fields.UUID(required=True)
     name = fields.String(required=True)
-    kind = fields.String(required=True, validate=validate.OneOf(ENTRY_KINDS))
-    region = fields.String(required=True)
+    kind = fields.String(required=True, validate=KIND)
+    region = fields.String(required=True, validate=region_rule)
     phone = fields.String(
         required=True,
         allow_none=True,
@@ -126,7 +135,6 @@ class SmsCreateSchema(Schema):
     number = Text(required=True, validate=validate.Length(min=1, max=60))
     body = Text(
         allow_none=True,
-        load_default=None,
         validate=validate.Length(min=1, max=MAX_SMS_BODY),
         metadata={"description": "null when any text works"},
     )
@@ -148,24 +156,15 @@ class ResourceCreateSchema(Schema):
     """A counselor's own resource (their clinic's line), shown to patients sharing with them."""
 
     name = Text(required=True, validate=validate.Length(min=1, max=200))
-    kind = fields.String(
-        required=True,
-        validate=validate.OneOf(
-            COUNSELOR_KINDS,
-            error="Must be one of: {choices}. Emergency, crisis, poison, harm-reduction and "
-            "directory entries come from Steady's catalogue only.",
-        ),
-    )
+    kind = fields.String(required=True, validate=COUNSELOR_KIND)
     region = fields.String(required=True, validate=region_rule)
     phone = Text(
         allow_none=True,
-        load_default=None,
         validate=validate.Length(max=60),
         metadata={"description": "A real number for `region`; stored in E.164 form"},
     )
     sms = SmsField(
         allow_none=True,
-        load_default=None,
         metadata={
             "description": "A number of `region` that takes text messages (stored in E.164 "
             "form) and what to text, if it matters; a plain string is taken as the number"
@@ -173,14 +172,13 @@ class ResourceCreateSchema(Schema):
     )
     url = fields.String(
         allow_none=True,
-        load_default=None,
         validate=[validate.Length(max=500), public_https_url],
         metadata={
             "description": "https, with a public host name (no user name, no local or "
             "private address)"
         },
     )
-    hours = Text(allow_none=True, load_default=None, validate=validate.Length(max=200))
+    hours = Text(allow_none=True, validate=validate.Length(max=200))
     description = Text(required=True, validate=validate.Length(min=1, max=1000))
 
     @validates_schema
@@ -199,6 +197,9 @@ class ResourceCreateSchema(Schema):
 
     @post_load
     def _store_e164(self, data, **_kwargs):
+        """Keep numbers in E.164 form; what was left out is stored as null."""
+        for name in ("phone", "url", "hours"):
+            data.setdefault(name, None)
         region = data["region"]
         if data.get("phone") is not None:
             data["phone"] = e164(data["phone"], region)
@@ -211,7 +212,7 @@ class ResourceCreateSchema(Schema):
 class ResourceListSchema(Schema):
     """Resources for one region."""
 
-    region = fields.String(required=True)
+    region = fields.String(required=True, validate=region_rule)
     items = fields.List(fields.Nested(ResourceSchema), required=True)
 
 
@@ -219,7 +220,7 @@ class ResourceQuerySchema(Schema):
     """Filter by region (default: the signed-in person's region, else US) and kind."""
 
     region = fields.String(validate=region_rule)
-    kind = fields.String(validate=validate.OneOf(ENTRY_KINDS))
+    kind = fields.String(validate=KIND)
 
 
 class TreatmentQuerySchema(Schema):
@@ -271,7 +272,7 @@ class TreatmentSchema(Schema):
 class RegionSchema(Schema):
     """What Steady knows for one ISO 3166-1 region."""
 
-    code = fields.String(required=True, metadata={"example": "FR"})
+    code = fields.String(required=True, validate=region_rule, metadata={"example": "FR"})
     curated = fields.Boolean(
         required=True, metadata={"description": "Steady ships hand-checked entries for it"}
     )
@@ -291,5 +292,5 @@ class RegionSchema(Schema):
 class RegionListSchema(Schema):
     """Every region a person may choose, and the default when they choose none."""
 
-    default = fields.String(required=True, metadata={"example": "US"})
+    default = fields.String(required=True, validate=region_rule, metadata={"example": "US"})
     items = fields.List(fields.Nested(RegionSchema), required=True)

@@ -4,11 +4,17 @@ from flask_jwt_extended import get_jwt_identity
 
 from server.auth.models import Role
 from server.auth.policy import require_role, signed_in_user
-from server.common.openapi import BEARER, ApiBlueprint, problems
+from server.common.openapi import BEARER, LINK_HEADER, ApiBlueprint, problems
+from server.common.pagination import with_links
 from server.common.settings import settings
 from server.extensions import limiter
 from server.sharing import service
-from server.sharing.schemas import ShareCreateSchema, ShareListSchema, ShareSchema
+from server.sharing.schemas import (
+    ShareCreateSchema,
+    ShareListQuerySchema,
+    ShareListSchema,
+    ShareSchema,
+)
 
 bp = ApiBlueprint("shares", __name__, url_prefix="/api/v1/shares", description="Consent")
 
@@ -36,11 +42,12 @@ def create_share(data):
 @bp.get("")
 @require_role(*Role)
 @bp.doc(security=BEARER)
-@bp.response(200, ShareListSchema)
+@bp.arguments(ShareListQuerySchema(), location="query", as_kwargs=True)
+@bp.response(200, ShareListSchema, headers=LINK_HEADER)
 @problems(bp, 401)
-def list_shares():
-    """List my shares (patient) or the shares made to me (counselor), with history."""
-    return {"items": service.list_for(signed_in_user())}
+def list_shares(page=1, page_size=50):
+    """List my shares (patient) or the shares made to me (counselor), newest first, 50 a page."""
+    return with_links(service.list_for(signed_in_user(), page=page, page_size=page_size))
 
 
 @bp.delete("/<uuid:share_id>")

@@ -3,9 +3,12 @@
 from marshmallow import Schema, fields, validate
 
 from server.common.fields import StrictBoolean, Text
-from server.vocabulary import SCOPES
+from server.common.pagination import PageQuerySchema, PageSchema
+from server.common.validation import Vocabulary
+from server.vocabulary import SCOPES, SHARE_STATUSES
 
-STATUSES = ["active", "expired", "revoked"]
+SCOPE = Vocabulary("Scope", SCOPES, description="A part of a log a patient may share")
+SHARE_STATUS = Vocabulary("ShareStatus", SHARE_STATUSES, description="Where a share stands today")
 
 
 class ShareCreateSchema(Schema):
@@ -21,9 +24,9 @@ class ShareCreateSchema(Schema):
         required=True,
         metadata={"description": "Last day of access; after today and at most one year away"},
     )
-    include_notes = StrictBoolean(load_default=False)
+    include_notes = StrictBoolean(metadata={"description": "false when left out"})
     scope = fields.List(
-        fields.String(validate=validate.OneOf(SCOPES)),
+        fields.String(validate=SCOPE),
         required=True,
         validate=validate.Length(min=1, max=len(SCOPES)),
         metadata={"uniqueItems": True},
@@ -52,15 +55,19 @@ class ShareSchema(Schema):
     patient = fields.Nested(PersonSchema, required=True)
     counselor = fields.Nested(CounselorSchema, required=True)
     purpose = fields.String(required=True)
-    scope = fields.List(fields.String(validate=validate.OneOf(SCOPES)), required=True)
+    scope = fields.List(fields.String(validate=SCOPE), required=True)
     include_notes = fields.Boolean(required=True)
     created_at = fields.AwareDateTime(required=True)
     expires_on = fields.Date(required=True)
-    status = fields.String(required=True, validate=validate.OneOf(STATUSES))
+    status = fields.String(required=True, validate=SHARE_STATUS)
     revoked_at = fields.AwareDateTime(required=True, allow_none=True)
 
 
-class ShareListSchema(Schema):
-    """Shares made by a patient, or made to a counselor."""
+class ShareListQuerySchema(PageQuerySchema):
+    """Which page of the shares."""
+
+
+class ShareListSchema(PageSchema):
+    """A page of the shares made by a patient, or made to a counselor, newest first."""
 
     items = fields.List(fields.Nested(ShareSchema), required=True)

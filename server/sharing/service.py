@@ -10,6 +10,7 @@ from server.audit import service as audit
 from server.auth.models import Principal, Role, User
 from server.common.dates import local_today
 from server.common.emails import normalise_email
+from server.common.pagination import fetch_page, page_of
 from server.db import begin_write, utcnow
 from server.errors import NotFound, ValidationFailed
 from server.extensions import db
@@ -62,8 +63,8 @@ def create(
     counselor_email: str,
     purpose: str,
     expires_on: date,
-    include_notes: bool,
     scope: list[str],
+    include_notes: bool = False,
 ) -> dict:
     """Share the patient's log with a counselor, replacing any active share to them."""
     _check_expiry(patient, expires_on)
@@ -121,10 +122,12 @@ def _shares_of(user: User):
     )
 
 
-def list_for(user: User) -> list[dict]:
-    """A patient's shares, or the shares made to a counselor, newest first."""
-    rows = db.session.execute(_shares_of(user).order_by(Share.created_at.desc()))
-    return [present(share, patient, counselor) for share, patient, counselor in rows]
+def list_for(user: User, *, page: int, page_size: int) -> dict:
+    """A page of a patient's shares, or of the shares made to a counselor, newest first."""
+    query = _shares_of(user).order_by(Share.created_at.desc(), Share.id)
+    rows, total = fetch_page(db.session, query, page=page, page_size=page_size)
+    items = [present(share, patient, counselor) for share, patient, counselor in rows]
+    return page_of(items, page=page, page_size=page_size, total_items=total)
 
 
 def _close(share_id: str, by: str) -> None:

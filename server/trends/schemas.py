@@ -4,8 +4,13 @@ from marshmallow import Schema, fields, validate
 
 from server.checkins.schemas import DateRangeQuerySchema, OptionalExtrasSchema
 from server.common.serialization import PlannedDump
+from server.common.validation import Vocabulary
 
-DIRECTIONS = ["improving", "stable", "worsening"]
+DIRECTION = Vocabulary(
+    "TrendDirection",
+    ["improving", "stable", "worsening"],
+    description="Which way a score moved against the period just before",
+)
 
 
 class TrendDaySchema(OptionalExtrasSchema):
@@ -36,7 +41,7 @@ class MetricSummarySchema(Schema):
     direction = fields.String(
         required=True,
         allow_none=True,
-        validate=validate.OneOf(DIRECTIONS),
+        validate=DIRECTION,
         metadata={
             "description": "worsening when change >= +1.0 (symptoms) or +3.0 (total), "
             "improving when <= -1.0 / -3.0, else stable; null without both periods"

@@ -57,6 +57,27 @@ def test_repeated_put_is_harmless(client, factory):
     assert listing["total_items"] == 1
 
 
+def test_a_put_of_the_four_scores_clears_every_optional_field(client, factory):
+    patient = factory.patient()
+    full = checkin_body(
+        diarrhea=1, vomiting=2, cravings=3, sleep_hours=6.5, used_opioids=True, crisis=False
+    )
+    put(client, patient, "2026-06-14", {**full, "note": "all of it"})
+    four_scores = checkin_body()
+    replaced = put(client, patient, "2026-06-14", four_scores)
+    assert replaced.status_code == 200
+    optional = ["diarrhea", "vomiting", "cravings", "sleep_hours", "used_opioids", "crisis"]
+    stored = client.get("/api/v1/checkins/2026-06-14", headers=patient.headers).json
+    assert {name: stored[name] for name in [*optional, "note"]} == dict.fromkeys(
+        [*optional, "note"]
+    )
+    # Sending the same four scores again changes nothing: absent and null are one.
+    retry = put(client, patient, "2026-06-14", four_scores)
+    explicit_nulls = put(client, patient, "2026-06-14", {**four_scores, "cravings": None})
+    assert retry.status_code == explicit_nulls.status_code == 200
+    assert retry.headers["ETag"] == explicit_nulls.headers["ETag"] == replaced.headers["ETag"]
+
+
 def test_stale_if_match_is_refused_and_nothing_is_overwritten(client, factory):
     patient = factory.patient()
     original = put(client, patient, "2026-06-14", checkin_body())

@@ -168,14 +168,26 @@ def _caseload(factory, size: int):
     return counselor
 
 
-@pytest.mark.parametrize("path", ["/api/v1/patients", "/api/v1/alerts"])
-def test_counselor_lists_cost_the_same_for_any_caseload(client, factory, statements, path):
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        # Session check, shares, one read for all (the page and its total), one audit insert.
+        ("/api/v1/patients", 4),
+        ("/api/v1/alerts", 4),
+        ("/api/v1/alerts?page_size=3", 4),
+        # Session check, one read (the page and its total).
+        ("/api/v1/shares", 2),
+    ],
+)
+def test_counselor_lists_cost_the_same_for_any_caseload(
+    client, factory, statements, path, expected
+):
     counts = []
     for size in (1, 6):
         counselor = _caseload(factory, size)
         with statements() as log:
             response = client.get(path, headers=counselor.headers)
         assert response.status_code == 200
-        assert len(response.json["items"]) == size
+        assert response.json["total_items"] == size
         counts.append(log.count())
-    assert counts == [4, 4]  # session check, shares, one read for all, one audit insert
+    assert counts == [expected, expected], log.data

@@ -45,6 +45,15 @@ def test_counselor_adds_a_resource_for_their_patients(client, factory):
     assert CLINIC["name"] not in {i["name"] for i in client.get("/api/v1/resources").json["items"]}
 
 
+def test_optional_resource_fields_left_out_are_stored_as_null(client, factory):
+    counselor = factory.counselor()
+    required = {name: CLINIC[name] for name in ("name", "kind", "region", "description")}
+    response = client.post("/api/v1/resources", json=required, headers=counselor.headers)
+    assert response.status_code == 201
+    created = response.json
+    assert [created[name] for name in ("phone", "sms", "url", "hours", "display")] == [None] * 5
+
+
 def test_own_resources_join_the_assessment_of_a_bad_day(client, factory):
     counselor, patient = factory.counselor(), factory.patient()
     factory.share(patient, counselor)
