@@ -300,10 +300,12 @@ def postgres_engine_options(config: Mapping[str, Any]) -> dict:
 
 def register_converters(app: Flask) -> None:
     """URL converters, documented in the spec with their formats."""
-    from server.common.dates import DayConverter
+    from server.checkins.routes import NOT_DAYS
+    from server.common.dates import day_converter
 
-    app.url_map.converters["day"] = DayConverter
-    api.register_converter(DayConverter, lambda _converter: {"type": "string", "format": "date"})
+    converter = day_converter(NOT_DAYS)
+    app.url_map.converters["day"] = converter
+    api.register_converter(converter, lambda _converter: {"type": "string", "format": "date"})
 
 
 def register_blueprints(app: Flask) -> None:

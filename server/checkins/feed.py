@@ -18,9 +18,22 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import bindparam, case, delete, exists, false, func, null, select, true, update
+from sqlalchemy import (
+    bindparam,
+    case,
+    delete,
+    exists,
+    false,
+    func,
+    literal,
+    null,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
+from server.auth.models import User
 from server.checkins.models import Checkin, CheckinFeed, CheckinTombstone
 from server.extensions import db
 
@@ -30,9 +43,21 @@ _checkins = Checkin.__table__
 
 
 def _build_next_seq(dialect) -> object:
-    """Take the patient's next change number (creating their feed at 1): one statement."""
-    insert = dialect.insert(_feeds).values(
-        patient_id=bindparam("patient_id"), last_seq=1, pruned_through=0
+    """Take the patient's next change number (creating their feed at 1): one statement.
+
+    The account's row is read FOR KEY SHARE (PostgreSQL) first, as a foreign key check
+    would: a deletion of the account then waits for this write, or this write for it, and
+    the two never lock each other's rows the other way round (a deadlock). No row back:
+    the account is gone.
+    """
+    users = User.__table__
+    account = (
+        select(users.c.id, literal(1), literal(0))
+        .where(users.c.id == bindparam("patient_id"))
+        .with_for_update(read=True, key_share=True)
+    )
+    insert = dialect.insert(_feeds).from_select(
+        ["patient_id", "last_seq", "pruned_through"], account
     )
     return insert.on_conflict_do_update(
         index_elements=[_feeds.c.patient_id], set_={"last_seq": _feeds.c.last_seq + 1}
@@ -52,10 +77,13 @@ _NEXT_SEQ = {"sqlite": _build_next_seq(sqlite), "postgresql": _build_next_seq(po
 _BURY = {"sqlite": _build_bury(sqlite), "postgresql": _build_bury(postgresql)}
 
 
-def next_seq(patient_id: str) -> int:
-    """The patient's next change number; holds their feed until the transaction ends."""
+def next_seq(patient_id: str) -> int | None:
+    """The patient's next change number, holding their feed until the transaction ends.
+
+    None if the account was deleted meanwhile.
+    """
     statement = _NEXT_SEQ[db.session.get_bind().dialect.name]
-    return db.session.execute(statement, {"patient_id": patient_id}).scalar_one()
+    return db.session.execute(statement, {"patient_id": patient_id}).scalar_one_or_none()
 
 
 def bury(patient_id: str, day: date, seq: int, now: datetime) -> None:

@@ -38,6 +38,8 @@ from server.common.openapi import (
 from server.common.settings import settings
 from server.extensions import limiter
 
+# The paths beside /checkins/<day>, which a day never names.
+NOT_DAYS = ("batch", "changes")
 bp = ApiBlueprint(
     "checkins", __name__, url_prefix="/api/v1/checkins", description="Daily check-ins"
 )

@@ -57,6 +57,10 @@ REFUSALS = {
         '{0} compares entity tags strongly, so a weak tag (W/"...") never matches.',
         "Weak entity tags never match.",
     ),
+    Failure.NO_TAGS: (
+        "{0} lists no entity tag, so nothing can match it.",
+        "Lists no entity tag.",
+    ),
     Failure.EXISTS: (
         "A check-in for this day exists already ({1}: * only creates a missing day).",
         "A check-in for this day exists already.",
@@ -398,16 +402,21 @@ def _refused(
     """The 412 of a write ruled out by If-Match or If-None-Match, saying which case it is."""
     detail, rule = REFUSALS[failure]
     if_match, if_none_match = preconditions.names
-    named = (
-        if_match
-        if failure in (Failure.MISSING, Failure.CHANGED, Failure.WEAK_ONLY)
-        else (if_none_match)
-    )
+    named = if_none_match if failure in (Failure.EXISTS, Failure.UNCHANGED) else if_match
     return PreconditionFailed(
         detail.format(if_match, if_none_match),
         errors={named: [rule]},
         headers={"ETag": etag_of(existing)} if existing else None,
     )
+
+
+def _next_seq(patient: Principal) -> int:
+    """The patient's next change number, or 401 if the account has just been deleted."""
+    seq = feed.next_seq(patient.id)
+    if seq is None:
+        db.session.rollback()
+        raise Unauthorized(SIGNED_OUT)
+    return seq
 
 
 @dataclass(frozen=True)
@@ -428,7 +437,7 @@ def _write(
     the row must still have, If-None-Match: * as an insert that leaves an existing day be.
     """
     dialect = db.session.get_bind().dialect.name
-    now, version, seq = utcnow(), _new_version(), feed.next_seq(patient.id)
+    now, version, seq = utcnow(), _new_version(), _next_seq(patient)
     if preconditions.if_match is None:
         # Unconditional: an atomic upsert, so a concurrent PUT of the same day is never
         # mistaken for a stale If-Match; the last write wins, as the client asked.
@@ -523,7 +532,7 @@ def delete_day(*, patient: Principal, day: date) -> None:
     begin_write(db.session)
     # The change number first: every write takes the patient's feed before the day's row,
     # so two writes of one patient never wait for each other the other way round.
-    seq = feed.next_seq(patient.id)
+    seq = _next_seq(patient)
     deleted = db.session.execute(_DELETE_DAY, {"patient_id": patient.id, "day": day})
     if deleted.rowcount == 0:
         db.session.rollback()

@@ -17,12 +17,13 @@ from werkzeug.http import parse_etags, quote_etag
 
 from server.errors import ApiError, PreconditionFailed
 
-# entity-tag = [ "W/" ] DQUOTE *etagc DQUOTE, in a list whose empty elements a recipient
-# must accept (RFC 9110 5.6.1.2, 8.8.3). etagc is kept to visible ASCII: obs-text bytes
-# are no one's tags here. OWS is spaces and tabs.
+# "*" / #entity-tag, entity-tag = [ "W/" ] DQUOTE *etagc DQUOTE (RFC 9110 8.8.3, 13.1):
+# a list of zero or more tags, whose empty elements a recipient must accept (5.6.1.2).
+# etagc is kept to visible ASCII: obs-text bytes are no one's tags here. OWS is spaces
+# and tabs.
 _TAG = r'(?:W/)?"[\x21\x23-\x7e]*"'
 _OWS = r"[ \t]*"
-ENTITY_TAGS_PATTERN = rf"^(?:\*|{_OWS}(?:,{_OWS})*{_TAG}(?:{_OWS},(?:{_OWS}{_TAG})?)*{_OWS})$"
+ENTITY_TAGS_PATTERN = rf"^(?:\*|{_OWS}(?:{_TAG}{_OWS})?(?:,{_OWS}(?:{_TAG}{_OWS})?)*)$"
 _ENTITY_TAGS = re.compile(ENTITY_TAGS_PATTERN)
 ENTITY_TAGS_RULE = 'Must be * or a comma-separated list of quoted entity tags, e.g. "5d41402a".'
 IF_MATCH, IF_NONE_MATCH = "If-Match", "If-None-Match"
@@ -37,11 +38,12 @@ class MalformedHeader(ApiError):
 class Failure(Enum):
     """Which precondition failed, and why (the answer's detail depends on it)."""
 
-    # If-Match: there is nothing to match, the current tag is not listed, or only weak
-    # tags were sent (If-Match compares strongly, so those never match).
+    # If-Match: there is nothing to match, the current tag is not listed, only weak tags
+    # were sent (If-Match compares strongly, so those never match), or none at all.
     MISSING = "missing"
     CHANGED = "changed"
     WEAK_ONLY = "weak_only"
+    NO_TAGS = "no_tags"
     # If-None-Match: "*" and the resource exists, or the current tag is listed.
     EXISTS = "exists"
     UNCHANGED = "unchanged"
@@ -81,8 +83,9 @@ class Preconditions:
             if current is None:
                 return Failure.MISSING
             if not self.if_match.contains(current):
-                only_weak = not self.if_match.star_tag and not self.if_match.as_set(False)
-                return Failure.WEAK_ONLY if only_weak else Failure.CHANGED
+                if self.if_match.as_set(include_weak=False):
+                    return Failure.CHANGED
+                return Failure.WEAK_ONLY if self.if_match.as_set(True) else Failure.NO_TAGS
         if self.if_none_match is not None and current is not None:
             if self.if_none_match.star_tag:
                 return Failure.EXISTS

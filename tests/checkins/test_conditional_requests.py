@@ -128,8 +128,6 @@ MALFORMED = [
     '"a" "b"',
     '"a", *',
     "*, *",
-    "",
-    " ",
     '"tab\there"',
     '"no"quotes"',
 ]
@@ -156,6 +154,18 @@ def test_a_malformed_condition_on_a_read_is_a_400(client, factory, header, path)
     response = get(client, patient, path, **{header: "5d41402a"})
     assert response.status_code == 400
     assert list(response.json["errors"]) == [header]
+
+
+def test_an_empty_list_matches_nothing(client, factory):
+    # "#entity-tag" is a list of zero or more tags: an empty value is well formed.
+    patient = factory.patient()
+    tag = put(client, patient, checkin_body()).headers["ETag"]
+    assert get(client, patient, **{"If-None-Match": ""}).status_code == 200
+    refused = put(client, patient, checkin_body(nausea=1), **{"If-Match": ", ,"})
+    assert refused.status_code == 412
+    assert refused.json["errors"] == {"If-Match": ["Lists no entity tag."]}
+    assert refused.headers["ETag"] == tag
+    assert put(client, patient, checkin_body(nausea=1), **{"If-None-Match": ""}).status_code == 200
 
 
 def test_the_grammar_allows_spaces_and_empty_list_elements(client, factory):
