@@ -580,11 +580,12 @@ def _save_item(patient: Principal, item: dict) -> dict:
 def save_batch(*, patient: Principal, items: Sequence) -> list[dict]:
     """Save a phone's queued days; one answer per item, in the order they were sent.
 
-    Each item is a loaded day (a dict) or the ValidationFailed it could not be loaded
-    with. Days are saved oldest first, each in its own short transaction (one PUT's): each
-    is judged with the days before it in place, as if the phone had been online, and the
-    write lock is never held for the whole batch. Nothing is rolled back when a later day
-    fails, and a retried batch changes nothing: the days it stored are equal already.
+    Each item is a loaded day (a dict) or why it could not be loaded: a ValidationFailed
+    whose `day` is the date it named, if any (schemas.InvalidItem). Days are saved oldest
+    first, each in its own short transaction (one PUT's): each is judged with the days
+    before it in place, as if the phone had been online, and the write lock is never held
+    for the whole batch. Nothing is rolled back when a later day fails, and a retried batch
+    changes nothing: the days it stored are equal already.
     """
     outcomes: list[dict | None] = [None] * len(items)
     loaded = []

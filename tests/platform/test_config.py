@@ -188,6 +188,7 @@ def test_settings_are_built_once_from_valid_values(app_factory, monkeypatch):
     assert settings.locator.cache is app.extensions["steady.cache"]
     assert settings.limits["LOGIN_LIMIT_PER_IP"] == "5 per minute"
     assert set(settings.limits) == {
+        "CHECKIN_BATCH_LIMIT_PER_USER",
         "EXPORT_LIMIT_PER_USER",
         "LOGIN_FAILURES_PER_ACCOUNT",
         "LOGIN_LIMIT_PER_IP",
