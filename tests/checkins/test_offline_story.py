@@ -64,7 +64,7 @@ def test_a_phone_offline_for_ten_days_and_a_second_device(client, factory):
     # The tablet saw the (empty) log before the phone went offline.
     assert tablet.pull() == []
 
-    # Ten days logged offline, queued on the phone, uploaded in one batch once online.
+    # The ten days before today, logged offline and queued on the phone, go up in one batch.
     queued = [
         {"date": (TODAY - timedelta(days=10 - n)).isoformat(), **scores(n)} for n in range(10)
     ]
