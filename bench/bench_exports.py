@@ -119,6 +119,7 @@ def insert_directly(app, patient_id: str, end: date, days: int, *, full_notes=Fa
                     patient_id=patient_id,
                     date=end - timedelta(days=days - 1 - index),
                     version=uuid.uuid4().hex,
+                    change_seq=index + 1,
                     **row,
                 )
             )

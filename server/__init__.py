@@ -17,6 +17,7 @@ from flask import Flask, g, request
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from server.common.bodies import body_limit_of_request
 from server.common.cache import cache_from_url
 from server.common.cors import init_cors
 from server.common.json import FastJSONProvider, JSONBodyRequest
@@ -129,6 +130,9 @@ WHOLE_NUMBER_SETTINGS: dict[str, tuple[int, int]] = {
     "DATABASE_STATEMENT_TIMEOUT_MS": (100, 600_000),
     "EXPORT_LEASE_SECONDS": (10, 3600),
     "PDF_RENDERS_PER_PROCESS": (1, 64),
+    "CHECKIN_BATCH_MAX_BYTES": (64 * 1024, 16 * 1024 * 1024),
+    # The changes feed promises clients at least 90 days to come back.
+    "CHECKIN_TOMBSTONE_DAYS": (90, 3650),
 }
 MAX_ACCESS_TOKEN_MINUTES = 24 * 60
 MAX_REFRESH_TOKEN_DAYS = 365
@@ -313,10 +317,12 @@ def postgres_engine_options(config: Mapping[str, Any]) -> dict:
 
 def register_converters(app: Flask) -> None:
     """URL converters, documented in the spec with their formats."""
-    from server.common.dates import DayConverter
+    from server.checkins.routes import NOT_DAYS
+    from server.common.dates import day_converter
 
-    app.url_map.converters["day"] = DayConverter
-    api.register_converter(DayConverter, lambda _converter: {"type": "string", "format": "date"})
+    converter = day_converter(NOT_DAYS)
+    app.url_map.converters["day"] = converter
+    api.register_converter(converter, lambda _converter: {"type": "string", "format": "date"})
 
 
 def register_blueprints(app: Flask) -> None:
@@ -369,8 +375,10 @@ def register_request_hooks(app: Flask) -> None:
         chunked = "chunked" in request.headers.get("Transfer-Encoding", "").lower()
         if not (request.content_length or chunked):
             return None
-        if _body_too_large(body_limit, chunked):
-            return body_too_large(body_limit)
+        limit = body_limit_of_request(app, body_limit)
+        request.max_content_length = limit
+        if _body_too_large(limit, chunked):
+            return body_too_large(limit)
         if request.method in JSON_BODY_METHODS and not request.is_json:
             return problem_response(
                 415, "Send the body as application/json.", slug="unsupported-media-type"
@@ -379,7 +387,7 @@ def register_request_hooks(app: Flask) -> None:
 
     @app.errorhandler(RequestEntityTooLarge)
     def refuse_large_body(_error):
-        return body_too_large(body_limit)
+        return body_too_large(request.max_content_length or body_limit)
 
     @app.after_request
     def finish_request(response):
@@ -440,3 +448,14 @@ def register_commands(app: Flask) -> None:
         # A writing transaction, so on SQLite it waits its turn behind the workers' writes.
         with db.engine.execution_options(**{WRITE_OPTION: True}).begin() as connection:
             sync_catalogue(connection)
+
+    @app.cli.command("prune-tombstones")
+    def prune_tombstones():
+        """Forget deleted check-in days older than CHECKIN_TOMBSTONE_DAYS (run it daily)."""
+        import click
+
+        from server.checkins import service as checkins
+
+        days = app.config["CHECKIN_TOMBSTONE_DAYS"]
+        forgotten = checkins.prune_tombstones(keep_days=days)
+        click.echo(f"{forgotten} tombstones forgotten (deletions of the last {days} days kept)")

@@ -105,6 +105,13 @@ class Config:
     SHARE_LIMIT_PER_PATIENT = "20 per day"
     RESOURCE_LIMIT_PER_COUNSELOR = "50 per day"
     LOCATOR_LIMIT_PER_IP = "60 per minute"
+    # Offline sync: batches of up to 60 queued days per patient, and bodies big enough for
+    # 60 days with the longest notes (even with every character \u-escaped).
+    CHECKIN_BATCH_LIMIT_PER_USER = "30 per hour"
+    CHECKIN_BATCH_MAX_BYTES = 2 * 1024 * 1024
+    # Deleted days stay in the changes feed this long (at least 90) before
+    # `flask prune-tombstones` forgets them; older cursors get 410 and resync.
+    CHECKIN_TOMBSTONE_DAYS = 90
     FHIR_BASE_URL = "https://steady.example/fhir"
 
     # Treatment locator (FindTreatment.gov shape); unset means "fallback only".
@@ -197,6 +204,7 @@ class TestConfig(Config):
     SHARE_LIMIT_PER_PATIENT = "10000 per minute"
     RESOURCE_LIMIT_PER_COUNSELOR = "10000 per minute"
     LOCATOR_LIMIT_PER_IP = "10000 per minute"
+    CHECKIN_BATCH_LIMIT_PER_USER = "10000 per minute"
 
 
 CONFIGS = {

@@ -45,11 +45,13 @@ class ApiError(Exception):
     status = 400
     slug = "bad-request"
 
-    def __init__(self, detail: str, *, errors: dict | None = None, headers=None):
+    def __init__(self, detail: str, *, errors: dict | None = None, headers=None, extensions=None):
         super().__init__(detail)
         self.detail = detail
         self.errors = errors
         self.headers = headers or {}
+        # Further members of the problem details (RFC 9457 extensions).
+        self.extensions = extensions or {}
 
 
 class InvalidJSON(ApiError):
@@ -101,7 +103,7 @@ class Conflict(ApiError):
 
 
 class PreconditionFailed(ApiError):
-    """If-Match did not match the current version."""
+    """If-Match or If-None-Match ruled the request out (RFC 9110 13.1)."""
 
     status, slug = 412, "precondition-failed"
 
@@ -110,6 +112,42 @@ class ValidationFailed(ApiError):
     """Input broke a rule; `errors` names the field and the rule."""
 
     status, slug = 422, "validation-error"
+
+
+def problem_details(
+    status: int,
+    detail: str,
+    *,
+    slug: str | None = None,
+    errors: dict | None = None,
+    extensions: dict | None = None,
+) -> dict:
+    """The members of a problem details object (RFC 9457), as every error answers them."""
+    base = current_app.config.get("PROBLEM_TYPE_BASE", "urn:steady:problem:")
+    body = {
+        "type": f"{base}{slug}" if slug else "about:blank",
+        "title": http.HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+    }
+    request_id = g.get("request_id")
+    if request_id:
+        body["request_id"] = request_id
+    if errors:
+        body["errors"] = errors
+    body.update(extensions or {})
+    return body
+
+
+def error_details(error: ApiError) -> dict:
+    """The problem details of an expected failure, for answers that carry several."""
+    return problem_details(
+        error.status,
+        error.detail,
+        slug=error.slug,
+        errors=error.errors,
+        extensions=error.extensions,
+    )
 
 
 def problem_response(
@@ -122,20 +160,7 @@ def problem_response(
     extensions: dict | None = None,
 ) -> Response:
     """Build an application/problem+json response (RFC 9457 extension members optional)."""
-    phrase = http.HTTPStatus(status).phrase
-    base = current_app.config.get("PROBLEM_TYPE_BASE", "urn:steady:problem:")
-    body = {
-        "type": f"{base}{slug}" if slug else "about:blank",
-        "title": phrase,
-        "status": status,
-        "detail": detail,
-    }
-    request_id = g.get("request_id")
-    if request_id:
-        body["request_id"] = request_id
-    if errors:
-        body["errors"] = errors
-    body.update(extensions or {})
+    body = problem_details(status, detail, slug=slug, errors=errors, extensions=extensions)
     response = Response(json.dumps(body), status=status, mimetype=PROBLEM_MEDIA_TYPE)
     response.headers.setdefault("Cache-Control", "no-store")
     for name, value in (headers or {}).items():
@@ -229,6 +254,7 @@ def register_error_handlers(app: Flask) -> None:
             slug=error.slug,
             errors=error.errors,
             headers=headers,
+            extensions=error.extensions,
         )
 
     @app.errorhandler(StaleDataError)

@@ -1,8 +1,16 @@
-"""Daily check-in model."""
+"""Daily check-ins, and the changes feed that lets a second device follow them."""
 
-from datetime import date
+from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, String, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    PrimaryKeyConstraint,
+    String,
+    UniqueConstraint,
+    Uuid,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db import TimestampMixin, uuid_fk, uuid_pk
@@ -23,6 +31,8 @@ class Checkin(TimestampMixin, db.Model):
         UniqueConstraint("patient_id", "date", name="uq_checkins_patient_date"),
         *(_score_check(name) for name in (*CORE_SYMPTOMS, *OPTIONAL_SCORES)),
         CheckConstraint("sleep_hours BETWEEN 0 AND 24", name="sleep_hours_range"),
+        # The changes feed reads a patient's days in the order they were written.
+        UniqueConstraint("patient_id", "change_seq", name="uq_checkins_patient_change_seq"),
     )
 
     id: Mapped[str] = uuid_pk()
@@ -41,3 +51,40 @@ class Checkin(TimestampMixin, db.Model):
     note: Mapped[str | None] = mapped_column(String(2000))
     # Random per write, so an ETag never repeats even if a day is deleted and re-created.
     version: Mapped[str] = mapped_column(String(32))
+    # The patient's change number of the write that left the day as it is (CheckinFeed).
+    change_seq: Mapped[int]
+
+
+class CheckinFeed(db.Model):
+    """Where a patient's changes feed stands: the last change number and the pruned part.
+
+    Every write of a day (create, replace, delete) takes the next number by updating this
+    row, which holds the row lock (PostgreSQL) or the write lock (SQLite) until the write
+    commits: numbers are handed out in commit order, so a reader that has seen number n
+    has seen every change before it.
+    """
+
+    __tablename__ = "checkin_feeds"
+
+    patient_id: Mapped[str] = mapped_column(
+        Uuid(as_uuid=False), ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    last_seq: Mapped[int]
+    # The highest change number of a tombstone pruned so far: a cursor before it may have
+    # missed that deletion, so it is answered 410 (resync).
+    pruned_through: Mapped[int]
+
+
+class CheckinTombstone(db.Model):
+    """A deleted day, kept for the changes feed (at least CHECKIN_TOMBSTONE_DAYS days)."""
+
+    __tablename__ = "checkin_tombstones"
+    __table_args__ = (
+        PrimaryKeyConstraint("patient_id", "date"),
+        Index("ix_checkin_tombstones_patient_seq", "patient_id", "seq"),
+    )
+
+    patient_id: Mapped[str] = uuid_fk("users.id", index=False)
+    date: Mapped[date]
+    seq: Mapped[int]
+    deleted_at: Mapped[datetime]

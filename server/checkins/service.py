@@ -1,5 +1,7 @@
 """Check-in use cases and every query of the check-ins table, scoped to one patient.
 
+The changes feed's own statements (change numbers, tombstones) are in feed.py.
+
 Reads hand back `StoredDay` records (date, the scores, note, version, timestamps and
 `total`) built from Core rows, not ORM objects: nothing here needs identity tracking, and a
 slotted record reads its fields several times faster than a Row does.
@@ -7,8 +9,8 @@ slotted record reads its fields several times faster than a Row does.
 
 import uuid
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, make_dataclass
-from datetime import date, timedelta
+from dataclasses import asdict, dataclass, make_dataclass
+from datetime import date, datetime, timedelta
 from operator import itemgetter
 
 from sqlalchemy import Row, String, bindparam, cast, delete, func, null, select, update
@@ -19,17 +21,57 @@ from server.alerts import service as alerts_service
 from server.assessments import service as assessments_service
 from server.assessments.judgement import Assessment
 from server.auth.models import Principal, User
+from server.checkins import feed
 from server.checkins.models import Checkin
+from server.common.conditional import Failure, Preconditions, preconditions_from
 from server.common.dates import EARLIEST_CHECKIN_DATE, local_today, resolve_range
 from server.common.pagination import fetch_page, page_of
 from server.db import OneStepRead, begin_write, retry_on_conflict, utcnow
-from server.errors import NotFound, PreconditionFailed, Unauthorized, ValidationFailed
+from server.errors import (
+    ApiError,
+    NotFound,
+    PreconditionFailed,
+    Unauthorized,
+    ValidationFailed,
+    error_details,
+)
 from server.extensions import db
 from server.sharing import policy
 from server.vocabulary import CHECKIN_CONTENT, CORE_SYMPTOMS, OPTIONAL_EXTRAS
 
 LIST_DEFAULT_DAYS = 90
 SIGNED_OUT = "This sign-in has ended. Sign in again."
+# What each failed precondition means for a day; {0} and {1} name If-Match and
+# If-None-Match as the client sent them (headers, or a batch item's fields).
+REFUSALS = {
+    Failure.MISSING: (
+        "There is no check-in for this day yet, so {0} cannot match: leave {0} out, or send "
+        "{1}: * to create the day only if it is still missing.",
+        "There is no check-in for this day yet.",
+    ),
+    Failure.CHANGED: (
+        "The check-in changed since you last fetched it ({0} does not match its ETag).",
+        "Does not match the current ETag.",
+    ),
+    Failure.WEAK_ONLY: (
+        '{0} compares entity tags strongly, so a weak tag (W/"...") never matches.',
+        "Weak entity tags never match.",
+    ),
+    Failure.NO_TAGS: (
+        "{0} lists no entity tag, so nothing can match it.",
+        "Lists no entity tag.",
+    ),
+    Failure.EXISTS: (
+        "A check-in for this day exists already ({1}: * only creates a missing day).",
+        "A check-in for this day exists already.",
+    ),
+    Failure.UNCHANGED: (
+        "The check-in is still at a version listed in {1}.",
+        "Lists the current ETag.",
+    ),
+}
+NO_PRECONDITIONS = Preconditions()
+BATCH_NAMES = ("if_match", "if_none_match")
 
 _table = Checkin.__table__
 _c = _table.c
@@ -100,6 +142,7 @@ _DATES_BEFORE = (
 _NEW_VALUES = {
     **{name: bindparam(f"new_{name}") for name in CHECKIN_CONTENT},
     "version": bindparam("new_version"),
+    "change_seq": bindparam("new_change_seq"),
     "updated_at": bindparam("now"),
 }
 _THE_DAY = (_c.patient_id == bindparam("owner"), _c.date == bindparam("day"))
@@ -117,14 +160,24 @@ _DELETE_DAY = delete(_table).where(_PATIENT, _c.date == bindparam("day"))
 def _build_upsert(dialect) -> object:
     """Insert the day, or replace its content if it exists: one atomic statement."""
     insert = dialect.insert(_table)
-    replaced = {name: insert.excluded[name] for name in (*CHECKIN_CONTENT, "version")}
+    replaced = {
+        name: insert.excluded[name] for name in (*CHECKIN_CONTENT, "version", "change_seq")
+    }
     return insert.on_conflict_do_update(
         index_elements=[_c.patient_id, _c.date],
         set_={**replaced, "updated_at": insert.excluded.updated_at},
     ).returning(*ROW)
 
 
+def _build_insert_new(dialect) -> object:
+    """Insert the day only if it is missing (If-None-Match: *): no row back if it exists."""
+    insert = dialect.insert(_table)
+    return insert.on_conflict_do_nothing(index_elements=[_c.patient_id, _c.date]).returning(*ROW)
+
+
 _UPSERT = {"sqlite": _build_upsert(sqlite), "postgresql": _build_upsert(postgresql)}
+_INSERT_NEW = {"sqlite": _build_insert_new(sqlite), "postgresql": _build_insert_new(postgresql)}
+_FEED = feed.FeedReader(ROW)
 
 
 def content_of(row) -> dict:
@@ -332,27 +385,27 @@ def _check_day_allowed(patient: Principal, day: date) -> None:
         )
 
 
-def _tags(if_match: str) -> list[str]:
-    """The entity tags listed in an If-Match header."""
-    return [tag.strip() for tag in if_match.split(",")]
-
-
-def _matches(if_match: str | None, existing: StoredDay | None) -> bool:
-    """Evaluate an If-Match header with strong comparison (RFC 9110 13.1.1)."""
-    if if_match is None:
-        return True
-    if existing is None:
-        return False
-    tags = _tags(if_match)
-    return "*" in tags or etag_of(existing) in tags
-
-
-def _stale(existing: StoredDay | None) -> PreconditionFailed:
-    """The answer to a conditional PUT that lost to another write."""
+def _refused(
+    preconditions: Preconditions, failure: Failure, existing: StoredDay | None
+) -> PreconditionFailed:
+    """The 412 of a write ruled out by If-Match or If-None-Match, saying which case it is."""
+    detail, rule = REFUSALS[failure]
+    if_match, if_none_match = preconditions.names
+    named = if_none_match if failure in (Failure.EXISTS, Failure.UNCHANGED) else if_match
     return PreconditionFailed(
-        "The check-in changed since you last fetched it (If-Match does not match).",
+        detail.format(if_match, if_none_match),
+        errors={named: [rule]},
         headers={"ETag": etag_of(existing)} if existing else None,
     )
+
+
+def _next_seq(patient: Principal) -> int:
+    """The patient's next change number, or 401 if the account has just been deleted."""
+    seq = feed.next_seq(patient.id)
+    if seq is None:
+        db.session.rollback()
+        raise Unauthorized(SIGNED_OUT)
+    return seq
 
 
 @dataclass(frozen=True)
@@ -364,57 +417,77 @@ class SavedDay:
     assessment: dict
 
 
-def _write(patient: Principal, day: date, data: dict, if_match: str | None, existing):
-    """Store the day in one statement; returns (row, created)."""
-    now, version = utcnow(), _new_version()
-    if if_match is None:
+def _write(
+    patient: Principal, day: date, data: dict, preconditions: Preconditions, existing
+) -> tuple[StoredDay, bool]:
+    """Store the day under the patient's next change number; returns (row, created).
+
+    One statement writes the day, and the conditions hold in it: If-Match as the version
+    the row must still have, If-None-Match: * as an insert that leaves an existing day be.
+    """
+    dialect = db.session.get_bind().dialect.name
+    now, version, seq = utcnow(), _new_version(), _next_seq(patient)
+    if preconditions.if_match is None:
         # Unconditional: an atomic upsert, so a concurrent PUT of the same day is never
         # mistaken for a stale If-Match; the last write wins, as the client asked.
-        upsert = _UPSERT[db.session.get_bind().dialect.name]
+        statement = (_INSERT_NEW if preconditions.create_only else _UPSERT)[dialect]
         row = db.session.execute(
-            upsert,
+            statement,
             {
                 **data,
                 "patient_id": patient.id,
                 "date": day,
                 "version": version,
+                "change_seq": seq,
                 "created_at": now,
                 "updated_at": now,
             },
-        ).one()
+        ).first()
+        if row is None:  # PostgreSQL: another request created the day since we read it
+            raise _refused(preconditions, Failure.EXISTS, None)
         return StoredDay(*row), row.created_at == now
     params = {
         **{f"new_{name}": value for name, value in data.items()},
         "owner": patient.id,
         "day": day,
         "new_version": version,
+        "new_change_seq": seq,
         "now": now,
     }
-    if "*" in _tags(if_match):
+    if preconditions.if_match.star_tag:
         row = db.session.execute(_REPLACE_EXISTING, params).first()
     else:
         params["expected"] = existing.version
         row = db.session.execute(_CONDITIONAL_UPDATE, params).first()
-    if row is None:
-        raise _stale(None)
+    if row is None:  # PostgreSQL: another request changed or deleted the day since
+        raise _refused(preconditions, Failure.CHANGED, None)
     return StoredDay(*row), False
 
 
 @retry_on_conflict
-def save_day(*, patient: Principal, day: date, data: dict, if_match: str | None) -> SavedDay:
+def save_day(
+    *,
+    patient: Principal,
+    day: date,
+    data: dict,
+    preconditions: Preconditions = NO_PRECONDITIONS,
+) -> SavedDay:
     """Create or replace a day's check-in, judge it and alert counselors, in one commit."""
     _check_day_allowed(patient, day)
     begin_write(db.session)
     existing, history = _split_history(_judgement_rows(patient.id, day), day)
     if existing is not None and content_of(existing) == data:
-        # A retried PUT whose first attempt already landed: nothing to change.
+        # A retried PUT whose first attempt already landed: nothing to change, so it
+        # succeeds whatever its conditions say (RFC 9110 13.1: the change was applied).
         assessment = _present(patient, assessments_service.judge(existing, history))
         db.session.commit()
         return SavedDay(existing, False, assessment)
-    if not _matches(if_match, existing):
-        raise _stale(existing)
+    failure = preconditions.failure(None if existing is None else existing.version)
+    if failure is not None:
+        db.session.rollback()
+        raise _refused(preconditions, failure, existing)
     try:
-        row, created = _write(patient, day, data, if_match, existing)
+        row, created = _write(patient, day, data, preconditions, existing)
         judged = assessments_service.judge(row, history)
         # Every alarming day calls for resources, so one condition covers both reads.
         needs_shares = assessments_service.needs_resources(judged)
@@ -429,6 +502,9 @@ def save_day(*, patient: Principal, day: date, data: dict, if_match: str | None)
         )
         assessment = _present(patient, judged, shares)
         db.session.commit()
+    except PreconditionFailed:
+        db.session.rollback()
+        raise
     except IntegrityError:
         # A foreign key caught a deletion racing this PUT: the patient's own account (the
         # sign-in has ended) or, on PostgreSQL, a counselor's (retry_on_conflict runs the
@@ -441,13 +517,123 @@ def save_day(*, patient: Principal, day: date, data: dict, if_match: str | None)
 
 
 def delete_day(*, patient: Principal, day: date) -> None:
-    """Delete a day's check-in (and its unacknowledged alerts) or answer 404."""
+    """Delete a day's check-in (and its unacknowledged alerts), leaving a tombstone, or 404."""
     begin_write(db.session)
+    # The change number first: every write takes the patient's feed before the day's row,
+    # so two writes of one patient never wait for each other the other way round.
+    seq = _next_seq(patient)
     deleted = db.session.execute(_DELETE_DAY, {"patient_id": patient.id, "day": day})
     if deleted.rowcount == 0:
         db.session.rollback()
         raise NotFound("There is no check-in for this day.")
+    feed.bury(patient.id, day, seq, utcnow())
     alerts_service.record_for_day(
         patient_id=patient.id, day=day, judged=None, shares=(), replaced=True
     )
     db.session.commit()
+
+
+# --- Batch upload ------------------------------------------------------------------------
+
+
+def _outcome(day: object, error: ApiError) -> dict:
+    """A batch item's answer when it was refused (412 or 422)."""
+    return {
+        "date": day,
+        "status": error.status,
+        "etag": error.headers.get("ETag"),
+        "problem": error_details(error),
+    }
+
+
+def _save_item(patient: Principal, item: dict) -> dict:
+    """One batch item, judged and stored exactly as a PUT of that day would be."""
+    data = dict(item)
+    day = data.pop("date")
+    try:
+        preconditions = preconditions_from(
+            data.pop("if_match", None), data.pop("if_none_match", None), names=BATCH_NAMES
+        )
+        saved = save_day(patient=patient, day=day, data=data, preconditions=preconditions)
+    except (PreconditionFailed, ValidationFailed) as refused:
+        db.session.rollback()
+        return _outcome(day.isoformat(), refused)
+    return {
+        "date": day.isoformat(),
+        "status": 201 if saved.created else 200,
+        "etag": etag_of(saved.row),
+        "checkin": {**asdict(saved.row), "assessment": saved.assessment},
+    }
+
+
+def save_batch(*, patient: Principal, items: Sequence) -> list[dict]:
+    """Save a phone's queued days; one answer per item, in the order they were sent.
+
+    Each item is a loaded day (a dict) or why it could not be loaded: a ValidationFailed
+    whose `day` is the date it named, if any (schemas.InvalidItem). Days are saved oldest
+    first, each in its own short transaction (one PUT's): each is judged with the days
+    before it in place, as if the phone had been online, and the write lock is never held
+    for the whole batch. Nothing is rolled back when a later day fails, and a retried batch
+    changes nothing: the days it stored are equal already.
+    """
+    outcomes: list[dict | None] = [None] * len(items)
+    loaded = []
+    for index, item in enumerate(items):
+        if isinstance(item, ValidationFailed):
+            outcomes[index] = _outcome(item.day, item)
+        else:
+            loaded.append((item["date"], index))
+    for _day, index in sorted(loaded):
+        outcomes[index] = _save_item(patient, items[index])
+    return outcomes
+
+
+# --- Changes feed ------------------------------------------------------------------------
+
+
+class ResyncRequired(ApiError):
+    """A changes cursor the feed can no longer continue from."""
+
+    status, slug = 410, "resync-required"
+
+
+def _change(row: tuple) -> dict:
+    """A feed item: the day as it is now, or a tombstone of a deleted day."""
+    _seq, deleted, *stored = row
+    if deleted:
+        return {"date": stored[0], "deleted": True}
+    day = StoredDay(*stored)
+    return {"date": day.date, "deleted": False, "etag": etag_of(day), "checkin": day}
+
+
+def changes_page(patient: Principal, since: int | None, limit: int) -> dict:
+    """Days created, replaced or deleted after `since` (all kept, without it), oldest first.
+
+    `next_cursor` is the last change of the page, or, once the feed is exhausted, the
+    newest change number of all, so a client that is up to date keeps its place.
+    """
+    page = _FEED.read(patient.id, since or 0, limit + 1)
+    if since is not None and not page.pruned_through <= since <= page.last_seq:
+        raise ResyncRequired(
+            "This cursor is older than the changes still kept (deleted days are kept for "
+            "a limited time) or is not from your account. Resync: keep the cursor given "
+            "here, fetch every day again (GET /api/v1/checkins, or this feed without "
+            "since), then follow the feed from that cursor.",
+            extensions={"cursor": feed.encode_cursor(page.last_seq)},
+        )
+    items = page.changes[:limit]
+    has_more = len(page.changes) > limit
+    return {
+        "items": [_change(row) for row in items],
+        "next_cursor": items[-1][0] if has_more else page.last_seq,
+        "has_more": has_more,
+    }
+
+
+def prune_tombstones(*, keep_days: int, now: datetime | None = None) -> int:
+    """Forget tombstones older than `keep_days` days (and superseded ones); returns how many."""
+    before = (now or utcnow()) - timedelta(days=keep_days)
+    begin_write(db.session)
+    forgotten = feed.prune(before)
+    db.session.commit()
+    return forgotten

@@ -1,5 +1,7 @@
 """Local-calendar helpers: a patient's day depends on their time zone."""
 
+import functools
+import re
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -76,3 +78,17 @@ class DayConverter(BaseConverter):
     """URL segment documented as an ISO date; parsed by the view so bad input is a 422."""
 
     regex = "[^/]+"
+
+
+@functools.cache
+def day_converter(not_days: tuple[str, ...]) -> type[DayConverter]:
+    """A DayConverter leaving the named segments to the sibling routes that have them.
+
+    Without it, PUT /checkins/batch would be read as a PUT of a day called "batch" (a
+    422), and OPTIONS there would list the methods of a day as well.
+    One class per set of names, however many apps are built.
+    """
+    if not not_days:
+        return DayConverter
+    names = "|".join(re.escape(name) for name in not_days)
+    return type("DayConverter", (DayConverter,), {"regex": rf"(?!(?:{names})$)[^/]+"})

@@ -8,13 +8,14 @@ from flask_smorest import Blueprint
 from marshmallow import ValidationError, missing
 from webargs.flaskparser import FlaskParser, is_json_request
 
+from server.common.conditional import ENTITY_TAGS_PATTERN
 from server.common.json import BodyShapeError, invalid_json, loads_body
 from server.common.validation import Vocabulary
 
 BEARER = [{"bearerAuth": []}]
 ETAG_HEADER = {
     "ETag": {
-        "description": "Version of the resource, for If-Match",
+        "description": "Strong entity tag of this representation, for If-Match and If-None-Match",
         "schema": {"type": "string"},
     }
 }
@@ -29,13 +30,62 @@ LINK_HEADER = {
         '</api/v1/alerts?status=open&page=3&page_size=50>; rel="last"',
     }
 }
+
+
+def _entity_tags_schema() -> dict:
+    """RFC 9110 13.1.1-2: "*" or a list of quoted entity tags; anything else is a 400.
+
+    A new dict each time: a shared one would be written to openapi.yaml as a YAML alias.
+    """
+    return {"type": "string", "pattern": ENTITY_TAGS_PATTERN}
+
+
 IF_MATCH_PARAMETER = {
     "in": "header",
     "name": "If-Match",
     "required": False,
-    "description": "ETag of the version being replaced; 412 if it is no longer current",
-    "schema": {"type": "string"},
+    "description": "ETag of the version being replaced (or * for any): 412 if it is no "
+    "longer current or the day does not exist; 400 if malformed",
+    "schema": _entity_tags_schema(),
 }
+IF_NONE_MATCH_PARAMETER = {
+    "in": "header",
+    "name": "If-None-Match",
+    "required": False,
+    "description": "* creates the day only if it is missing (412 if it exists); 400 if malformed",
+    "schema": _entity_tags_schema(),
+}
+
+
+def conditional_read() -> list[dict]:
+    """The conditional headers of a GET whose 200 has an ETag."""
+    return [
+        {
+            "in": "header",
+            "name": "If-Match",
+            "required": False,
+            "description": "Serve only this version (412 otherwise); 400 if malformed",
+            "schema": _entity_tags_schema(),
+        },
+        {
+            "in": "header",
+            "name": "If-None-Match",
+            "required": False,
+            "description": "The ETag(s) of your copy: 304 with no body if one is still "
+            "current (weak comparison; * for any); 400 if malformed",
+            "schema": _entity_tags_schema(),
+        },
+    ]
+
+
+def not_modified_response(blp):
+    """Document the 304 a conditional GET answers (no body, the ETag repeated)."""
+    return blp.alt_response(
+        304,
+        description="Not modified: If-None-Match has the current ETag",
+        headers=ETAG_HEADER,
+        success=True,
+    )
 
 
 def problems(blp, *codes: int):

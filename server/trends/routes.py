@@ -5,7 +5,15 @@ from flask import Response
 from server.auth.models import Role
 from server.auth.policy import require_role, signed_in_user
 from server.checkins.schemas import DateRangeQuerySchema
-from server.common.openapi import BEARER, ApiBlueprint, problems
+from server.common.conditional import etag_of_body
+from server.common.openapi import (
+    BEARER,
+    ETAG_HEADER,
+    ApiBlueprint,
+    conditional_read,
+    not_modified_response,
+    problems,
+)
 from server.trends import service
 from server.trends.schemas import ChartQuerySchema, TrendsSchema
 
@@ -18,10 +26,12 @@ CHART_CONTENT = {
 
 @bp.get("")
 @require_role(Role.PATIENT)
-@bp.doc(security=BEARER)
+@etag_of_body
+@bp.doc(security=BEARER, parameters=conditional_read())
 @bp.arguments(DateRangeQuerySchema(), location="query", as_kwargs=True)
-@bp.response(200, TrendsSchema)
-@problems(bp, 401, 403)
+@bp.response(200, TrendsSchema, headers=ETAG_HEADER)
+@not_modified_response(bp)
+@problems(bp, 400, 401, 403, 412)
 def get_trends(start=None, end=None):
     """Get my day-by-day scores and summary (default: the last 30 days; at most 366)."""
     patient = signed_in_user()

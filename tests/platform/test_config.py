@@ -87,6 +87,10 @@ def _database(migrated, monkeypatch):
         ("STEADY_EXPORT_LEASE_SECONDS", "5", "5", "must be a whole number from 10 to 3600"),
         ("STEADY_PDF_RENDERS_PER_PROCESS", "0", "0", "must be a whole number from 1 to 64"),
         ("STEADY_PDF_RENDERS_PER_PROCESS", "1.5", "1.5", "must be a whole number from 1 to 64"),
+        ("STEADY_CHECKIN_BATCH_LIMIT_PER_USER", "often", "'often'", LIMIT_RULE),
+        ("STEADY_CHECKIN_BATCH_LIMIT_PER_USER", "0 per hour", "'0 per hour'", "at least 1"),
+        ("STEADY_CHECKIN_BATCH_MAX_BYTES", "1000", "1000", "from 65536 to 16777216"),
+        ("STEADY_CHECKIN_TOMBSTONE_DAYS", "30", "30", "must be a whole number from 90 to 3650"),
     ],
 )
 def test_a_bad_environment_value_refuses_to_start(variable, value, shown, rule):
@@ -184,6 +188,7 @@ def test_settings_are_built_once_from_valid_values(app_factory, monkeypatch):
     assert settings.locator.cache is app.extensions["steady.cache"]
     assert settings.limits["LOGIN_LIMIT_PER_IP"] == "5 per minute"
     assert set(settings.limits) == {
+        "CHECKIN_BATCH_LIMIT_PER_USER",
         "EXPORT_LIMIT_PER_USER",
         "LOGIN_FAILURES_PER_ACCOUNT",
         "LOGIN_LIMIT_PER_IP",

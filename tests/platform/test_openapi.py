@@ -68,6 +68,10 @@ OPTIONAL_RESPONSE_FIELDS = {
     ("Problem", "instance"): "RFC 9457 optional member",
     ("Problem", "request_id"): "only once a request id was assigned",
     ("Problem", "errors"): "only on validation errors",
+    ("BatchResult", "checkin"): "only on 200 and 201 results",
+    ("BatchResult", "problem"): "only on 412 and 422 results",
+    ("Change", "checkin"): "not on tombstones",
+    ("Change", "etag"): "not on tombstones",
 }
 # Field names that always come from a vocabulary, so generated clients get an enum type.
 VOCABULARY_FIELDS = {"level", "kind", "action", "scope", "status", "role", "timezone", "region"}

@@ -80,8 +80,9 @@ def test_put_of_a_new_calm_day(client, patient_with_history, statements):
         response = _put(client, patient_with_history, date.today())
     assert response.status_code == 201
     assert response.json["assessment"]["level"] == "stable"
-    # Session check, the day with its history, the upsert (budget: 6).
-    assert log.count() == 3, log.data
+    # Session check, the day with its history, the change number of the changes feed, the
+    # upsert (budget: 6).
+    assert log.count() == 4, log.data
 
 
 def test_put_replacing_a_calm_day(client, patient_with_history, statements):
@@ -90,7 +91,7 @@ def test_put_replacing_a_calm_day(client, patient_with_history, statements):
         response = _put(client, patient_with_history, yesterday, nausea=4)
     assert response.status_code == 200
     # ... and dropping the day's unacknowledged alerts (budget: 6).
-    assert log.count() == 4, log.data
+    assert log.count() == 5, log.data
 
 
 def test_put_of_an_alarming_day_with_a_counselor(
@@ -102,9 +103,9 @@ def test_put_of_an_alarming_day_with_a_counselor(
         response = _put(client, patient_with_history, date.today(), nausea=10, crisis=True)
     assert response.json["assessment"]["level"] == "crisis"
     assert response.json["assessment"]["resources"], "an alarming day lists resources"
-    # Session check, history, upsert, shares, alert upsert, resource stamp, and the
-    # catalogue reload the fresh test database calls for (budget: 8).
-    assert log.count() == 7, log.data
+    # Session check, history, change number, upsert, shares, alert upsert, resource stamp,
+    # and the catalogue reload the fresh test database calls for (budget: 8).
+    assert log.count() == 8, log.data
     alerts = client.get("/api/v1/alerts", headers=counselor.headers).json["items"]
     assert [alert["level"] for alert in alerts] == ["crisis"]
 
@@ -123,6 +124,37 @@ def test_put_computes_the_response_before_its_one_commit(
     assert log.all[-1] == "COMMIT", log.all
     writes_after_auth = log.all[log.all.index(log.data[1]) :]
     assert writes_after_auth.count("COMMIT") == 1, log.all
+
+
+def test_a_retried_put_writes_nothing(client, patient_with_history, statements):
+    yesterday = date.today() - timedelta(days=1)
+    with statements() as log:
+        response = _put(client, patient_with_history, yesterday)
+    assert response.status_code == 200
+    # Session check and the day with its history: equal already, so no change number.
+    assert log.count() == 2, log.data
+
+
+def test_a_batch_costs_what_its_puts_cost(client, patient_with_history, statements):
+    today = date.today()
+    items = [{"date": str(today - timedelta(days=n)), **_calm()} for n in (0, 1)]
+    with statements() as log:
+        response = client.post(
+            "/api/v1/checkins/batch", json={"items": items}, headers=patient_with_history.headers
+        )
+    assert [item["status"] for item in response.json["items"]] == [201, 200]
+    # One session check, then each day as its PUT: a new day (history, change number,
+    # upsert) and yesterday, equal already (history).
+    assert log.count() == 1 + 3 + 1, log.data
+
+
+def test_changes_feed_page(client, patient_with_history, statements):
+    with statements() as log:
+        response = client.get(
+            "/api/v1/checkins/changes?limit=5", headers=patient_with_history.headers
+        )
+    assert len(response.json["items"]) == 5
+    assert log.count() == 2, log.data  # session check, and position and changes at once
 
 
 def test_get_one_day(client, patient_with_history, statements):
