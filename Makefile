@@ -18,12 +18,15 @@ run: $(BIN)/.installed
 	$(BIN)/flask --app wsgi db upgrade
 	$(BIN)/gunicorn -c gunicorn.conf.py --bind $(HOST):$(PORT) wsgi:app
 
+# Test processes (pytest-xdist): one per CPU by default; TEST_WORKERS=0 runs in this process.
+TEST_WORKERS ?= auto
+
 ## Set up, lint (ruff, import-linter contracts) and run the whole test suite (SQLite; DATABASE_URL/REDIS_URL switch backends)
 test: $(BIN)/.installed
 	$(BIN)/ruff check server tests bench gunicorn.conf.py
 	$(BIN)/ruff format --check server tests bench gunicorn.conf.py
 	$(BIN)/lint-imports
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 ## Regenerate openapi.yaml from the code
 spec: $(BIN)/.installed
