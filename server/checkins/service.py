@@ -304,6 +304,21 @@ def status(patient: Principal, *, viewer: Principal | None = None) -> dict:
     return _present(patient, judged, resource_owners=policy.resource_owner_ids(viewer))
 
 
+def judged_in_range(patient_id: str, start: date, end: date) -> dict[date, Assessment]:
+    """The judgement of each logged day in a range, each against its own earlier check-ins."""
+    params = {"patient_id": patient_id, "start": start, "end": end}
+    count = db.session.scalar(_COUNT_IN_RANGE, params)
+    if not count:
+        return {}
+    history = assessments_service.history_needed()
+    # Newest first: the range's days, then the check-ins the oldest of them is judged on.
+    rows = newest(patient_id, count + history, up_to=end)
+    return {
+        rows[i].date: assessments_service.judge(rows[i], rows[i + 1 : i + 1 + history])
+        for i in range(count)
+    }
+
+
 @dataclass(frozen=True)
 class Recent:
     """A patient's latest check-in, its judgement, and how many of the last days are logged."""
