@@ -13,7 +13,7 @@ from typing import Any
 from server.vocabulary import CORE_SYMPTOMS, MAX_TOTAL, SCORE_MAX
 
 WIDTH, HEIGHT = 760, 300
-LEFT, RIGHT, TOP, BOTTOM = 48, 52, 16, 36
+LEFT, RIGHT, TOP, BOTTOM = 48, 52, 30, 36
 SCORE_TICKS = tuple(range(0, SCORE_MAX + 1, 2))
 MAX_DATE_TICKS = 7
 # Line pattern (SVG stroke-dasharray, "" for solid) and marker shape of each series.
