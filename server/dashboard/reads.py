@@ -11,8 +11,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 
+from marshmallow import ValidationError
+
 from server.alerts import service as alerts_service
 from server.auth.models import Principal
+from server.checkins.schemas import DateRangeQuerySchema
+from server.errors import ValidationFailed
 from server.exports import service as exports_service
 from server.patients import service as patients_service
 from server.sharing import policy
@@ -38,8 +42,18 @@ def patient_share(counselor: Principal, patient_id: str) -> tuple[ActiveShare, P
     return policy.shared_patient(counselor, patient_id, None)
 
 
+def _check_order(start: date | None, end: date | None) -> None:
+    """The API's own rule for a from/to range (DateRangeQuerySchema), or a 422."""
+    given = {key: day.isoformat() for key, day in (("from", start), ("to", end)) if day}
+    try:
+        DateRangeQuerySchema().load(given)
+    except ValidationError as error:
+        raise ValidationFailed("The dates are not valid.", errors=error.messages) from None
+
+
 def date_range(patient: Principal, start: date | None, end: date | None) -> tuple[date, date]:
     """The trends' range rules: the last 30 days by default, at most 366 (422 otherwise)."""
+    _check_order(start, end)
     return trends_service.resolve_range(patient, start, end)
 
 
@@ -146,6 +160,7 @@ def export(
     counselor: Principal, patient_id: str, start: date | None, end: date | None, fmt: str
 ) -> exports_service.Export:
     """A sharing patient's log as CSV, PDF or FHIR (404 unless the share includes export)."""
+    _check_order(start, end)
     return exports_service.counselor_export(
         counselor=counselor, patient_id=patient_id, start=start, end=end, fmt=fmt
     )
