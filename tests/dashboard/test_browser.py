@@ -53,7 +53,7 @@ def base_url():
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     """Debian's Chromium, never a downloaded one; no sandbox when running as root."""
-    args = ["--no-sandbox"] if os.geteuid() == 0 else []
+    args = ["--disable-dev-shm-usage"] + (["--no-sandbox"] if os.geteuid() == 0 else [])
     return {**browser_type_launch_args, "executable_path": str(CHROMIUM), "args": args}
 
 
