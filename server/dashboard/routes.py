@@ -8,7 +8,17 @@ import logging
 import math
 import traceback
 
-from flask import Blueprint, flash, g, make_response, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    flash,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_limiter import RateLimitExceeded
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFError
@@ -184,8 +194,6 @@ def patient(patient_id):
 
 def _export_key() -> str:
     """Exports are limited per person asking, like the API's (EXPORT_LIMIT_PER_USER)."""
-    from flask import session
-
     user_id = session.get("uid")
     return f"export:{user_id}" if isinstance(user_id, str) else get_remote_address()
 
