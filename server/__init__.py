@@ -36,7 +36,7 @@ from server.config import (
 )
 from server.db import WRITE_OPTION, configure_sqlite
 from server.errors import RETRY_AFTER_KEY, problem_response, register_error_handlers
-from server.extensions import api, jwt, limiter, migrate
+from server.extensions import api, csrf, jwt, limiter, migrate
 
 if TYPE_CHECKING:
     from server.assessments.judgement import Thresholds
@@ -63,6 +63,16 @@ DOCS_CONTENT_SECURITY_POLICY = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 )
+# The counselor dashboard (server/dashboard): server-rendered pages with forms, its own
+# scripts, styles and images only, nothing inline, forms that post only to itself.
+DASHBOARD_PREFIX = "/dashboard"
+DASHBOARD_CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
+    "form-action 'self'; base-uri 'none'; object-src 'none'; frame-ancestors 'none'"
+)
+# Same-origin referrers only: Flask-WTF checks them on form posts over HTTPS, and no
+# patient id ever reaches another site.
+DASHBOARD_REFERRER_POLICY = "same-origin"
 log = logging.getLogger("server.requests")
 
 
@@ -133,6 +143,8 @@ WHOLE_NUMBER_SETTINGS: dict[str, tuple[int, int]] = {
     "CHECKIN_BATCH_MAX_BYTES": (64 * 1024, 16 * 1024 * 1024),
     # The changes feed promises clients at least 90 days to come back.
     "CHECKIN_TOMBSTONE_DAYS": (90, 3650),
+    "DASHBOARD_IDLE_MINUTES": (1, 24 * 60),
+    "DASHBOARD_SESSION_HOURS": (1, 7 * 24),
 }
 MAX_ACCESS_TOKEN_MINUTES = 24 * 60
 MAX_REFRESH_TOKEN_DAYS = 365
@@ -219,6 +231,10 @@ def register_settings(app: Flask) -> None:
     check_shared_rate_limits(config, os.environ)
     production = config.get("ENV_NAME") == "production"
     config["CORS_ORIGINS"] = origins_setting(config, "CORS_ORIGINS", production=production)
+    same_site = config["SESSION_COOKIE_SAMESITE"]
+    if same_site not in ("Lax", "Strict"):
+        # Either keeps the dashboard's cookie off other sites' requests.
+        raise refused("SESSION_COOKIE_SAMESITE", same_site, 'must be "Lax" or "Strict"')
     config.update(numbers)
     config["JWT_ACCESS_TOKEN_EXPIRES"] = access
     config["JWT_REFRESH_TOKEN_EXPIRES"] = refresh
@@ -268,6 +284,7 @@ def register_extensions(app: Flask) -> None:
             )
     migrate.init_app(app, db)
     jwt.init_app(app)
+    csrf.init_app(app)
     register_jwt_callbacks(app)
     limiter.init_app(app)
     init_cors(app, app.config["CORS_ORIGINS"])
@@ -360,6 +377,11 @@ def register_blueprints(app: Flask) -> None:
     docs_path = f"{app.config['OPENAPI_URL_PREFIX']}/{app.config['OPENAPI_SWAGGER_UI_PATH']}"
     app.register_blueprint(apidocs_bp, url_prefix=docs_path)
 
+    # Web pages, not API operations: outside the OpenAPI document.
+    from server.dashboard.routes import bp as dashboard_bp
+
+    app.register_blueprint(dashboard_bp)
+
 
 def register_request_hooks(app: Flask) -> None:
     """Request ids, JSON-only bodies, no caching of personal data, safe access logs."""
@@ -379,6 +401,8 @@ def register_request_hooks(app: Flask) -> None:
         request.max_content_length = limit
         if _body_too_large(limit, chunked):
             return body_too_large(limit)
+        if _is_dashboard(request.path):
+            return None  # HTML forms; the dashboard checks their CSRF tokens
         if request.method in JSON_BODY_METHODS and not request.is_json:
             return problem_response(
                 415, "Send the body as application/json.", slug="unsupported-media-type"
@@ -397,6 +421,9 @@ def register_request_hooks(app: Flask) -> None:
             response.headers.setdefault(name, value)
         if request.path.startswith(docs_prefix):
             response.headers["Content-Security-Policy"] = DOCS_CONTENT_SECURITY_POLICY
+        elif _is_dashboard(request.path):
+            response.headers["Content-Security-Policy"] = DASHBOARD_CONTENT_SECURITY_POLICY
+            response.headers["Referrer-Policy"] = DASHBOARD_REFERRER_POLICY
         if hsts:
             response.headers["Strict-Transport-Security"] = hsts
         # Method, route pattern and status only: paths and bodies can carry personal data.
@@ -404,6 +431,11 @@ def register_request_hooks(app: Flask) -> None:
         elapsed_ms = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
         log.info("%s %s %s %.1fms", request.method, rule, response.status_code, elapsed_ms)
         return response
+
+
+def _is_dashboard(path: str) -> bool:
+    """Tell whether a path is one of the dashboard's pages or files."""
+    return path == DASHBOARD_PREFIX or path.startswith(DASHBOARD_PREFIX + "/")
 
 
 def _body_too_large(limit: int, chunked: bool) -> bool:

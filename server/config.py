@@ -122,6 +122,21 @@ class Config:
     TREATMENT_LOCATOR_BREAKER_FAILURES = 5
     TREATMENT_LOCATOR_BREAKER_SECONDS = 60
 
+    # Counselor dashboard (server/dashboard): a browser sign-in ends after this long without
+    # a request, and this long after it began whatever happens.
+    DASHBOARD_IDLE_MINUTES = 30
+    DASHBOARD_SESSION_HOURS = 8
+    # Flask's session cookie carries only the dashboard's sign-in; the API never reads it.
+    SESSION_COOKIE_NAME = "steady_dashboard"
+    SESSION_COOKIE_PATH = "/dashboard"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    # Flask-WTF checks CSRF tokens on the dashboard's forms only (the API takes bearer
+    # tokens, never cookies); a token lives as long as the sign-in it belongs to.
+    WTF_CSRF_CHECK_DEFAULT = False
+    WTF_CSRF_TIME_LIMIT = None
+
     API_TITLE = "Steady API"
     API_VERSION = "1.0.0"
     OPENAPI_VERSION = "3.0.3"
@@ -172,6 +187,8 @@ class ProductionConfig(Config):
     """Production: refuses to start without strong secrets."""
 
     ENV_NAME = "production"
+    # Browsers send the dashboard's cookie over HTTPS only.
+    SESSION_COOKIE_SECURE = True
 
     def prepare(self, instance_path: str) -> None:
         """Fail fast on a missing, default or short secret."""

@@ -11,6 +11,7 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
+from flask_wtf.csrf import CSRFProtect
 from jwt import ExpiredSignatureError, get_unverified_header
 
 from server.db import Base
@@ -80,5 +81,7 @@ class SingleDecodeJWTManager(JWTManager):
 
 
 jwt = SingleDecodeJWTManager()
+# CSRF tokens for the dashboard's forms (WTF_CSRF_CHECK_DEFAULT is off: it opts in).
+csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address)
 api = ProblemApi()

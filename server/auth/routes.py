@@ -14,7 +14,8 @@ bp = ApiBlueprint("auth", __name__, url_prefix="/api/v1/auth", description="Sign
 
 
 @bp.post("/login")
-@limiter.limit(lambda: settings().limits["LOGIN_LIMIT_PER_IP"])
+# Shared with the dashboard's sign-in form: one allowance per address for both doors.
+@limiter.shared_limit(lambda: settings().limits["LOGIN_LIMIT_PER_IP"], scope="login")
 @bp.doc(
     description="Limited per IP (LOGIN_LIMIT_PER_IP). Wrong passwords count per account "
     "(LOGIN_FAILURES_PER_ACCOUNT), together with those given to PATCH and DELETE /me."

@@ -6,16 +6,17 @@ from flask_jwt_extended import create_access_token, create_refresh_token, get_jt
 from sqlalchemy import select, update
 
 from server.auth import failures
-from server.auth.models import AuthSession, Principal, RefreshToken, User
+from server.auth.models import AuthSession, Principal, RefreshToken, Role, User
 from server.auth.passwords import hash_password, needs_rehash, verify_password
 from server.common.emails import normalise_email
 from server.common.settings import settings
 from server.db import begin_write, utcnow
-from server.errors import Unauthorized
+from server.errors import Forbidden, Unauthorized
 from server.extensions import db
 
 log = logging.getLogger(__name__)
 BAD_CREDENTIALS = "Email or password is incorrect."
+WRONG_ROLE = "This account cannot sign in here."
 
 
 def _issue_tokens(user: User | Principal, auth_session: AuthSession) -> dict:
@@ -52,14 +53,20 @@ def password_unchanged(user: User) -> bool:
     return stored is not None and stored == user.password_hash
 
 
-def login(*, email: str, password: str) -> dict:
-    """Check credentials and open a new session."""
+def _open_session(*, email: str, password: str, roles: frozenset[Role] | None = None):
+    """Check credentials and record a new session; the caller adds to it and commits.
+
+    With `roles`, a right password of another role is refused (403) before any session
+    exists: the password is checked first, so the answer tells a stranger nothing.
+    """
     failures.refuse_if_locked(email)
     user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
     if not verify_password(user.password_hash if user else None, password):
         log.info("login failed")
         failures.record_failure(email)
         raise Unauthorized(BAD_CREDENTIALS)
+    if roles is not None and user.role not in roles:
+        raise Forbidden(WRONG_ROLE)
     # argon2 ran without any lock held; only the short write below takes it.
     new_hash = hash_password(password) if needs_rehash(user.password_hash) else None
     begin_write(db.session)
@@ -71,10 +78,29 @@ def login(*, email: str, password: str) -> dict:
     auth_session = AuthSession(user_id=user.id)
     db.session.add(auth_session)
     db.session.flush()
+    return user, auth_session
+
+
+def login(*, email: str, password: str) -> dict:
+    """Check credentials and open a new session."""
+    user, auth_session = _open_session(email=email, password=password)
     tokens = _issue_tokens(user, auth_session)
     db.session.commit()
     log.info("login succeeded user=%s", user.id)
     return tokens
+
+
+def browser_login(*, email: str, password: str, roles: frozenset[Role]) -> tuple[Principal, str]:
+    """Open a session for a browser (no tokens: a cookie carries its id); return who and it.
+
+    The session is the same stored row as an API login's, so logout, a password change,
+    account deletion and reuse detection end it the same way.
+    """
+    user, auth_session = _open_session(email=email, password=password, roles=roles)
+    principal = Principal(user.id, user.role, user.display_name, user.timezone, user.region)
+    db.session.commit()
+    log.info("browser login succeeded user=%s", user.id)
+    return principal, auth_session.id
 
 
 def refresh(*, user: Principal, payload: dict) -> dict:

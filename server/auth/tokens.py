@@ -6,6 +6,8 @@ not say why. The ``WWW-Authenticate`` challenge follows RFC 6750 §3: ``error="i
 when a token was sent, no error when none was.
 """
 
+from datetime import datetime
+
 from flask import Flask, g
 from sqlalchemy import bindparam, select
 
@@ -63,6 +65,8 @@ ACTIVE_PRINCIPAL = (
         _users.c.id == bindparam("sub"),
     )
 )
+# The same check for a browser session, with when it began (its absolute lifetime).
+ACTIVE_SESSION = ACTIVE_PRINCIPAL.add_columns(_sessions.c.created_at)
 
 
 def _active_principal(payload: dict) -> Principal | None:
@@ -72,6 +76,12 @@ def _active_principal(payload: dict) -> Principal | None:
         return None
     row = db.session.execute(ACTIVE_PRINCIPAL, {"sid": sid, "sub": sub}).first()
     return Principal(*row) if row else None
+
+
+def active_session(session_id: str, user_id: str) -> tuple[Principal, datetime] | None:
+    """Who a browser session speaks for and when it began, if it is still active."""
+    row = db.session.execute(ACTIVE_SESSION, {"sid": session_id, "sub": user_id}).first()
+    return (Principal(*row[:-1]), row[-1]) if row else None
 
 
 def register_jwt_callbacks(app: Flask) -> None:

@@ -105,6 +105,9 @@ _IN_RANGE = (
     .where(_PATIENT, _c.date.between(bindparam("start"), bindparam("end")))
     .order_by(_c.date)
 )
+_COUNT_IN_RANGE = select(func.count()).where(
+    _PATIENT, _c.date.between(bindparam("start"), bindparam("end"))
+)
 _SCORES_IN_RANGE = (
     select(*SCORES)
     .where(_PATIENT, _c.date.between(bindparam("start"), bindparam("end")))
@@ -344,6 +347,21 @@ def status(patient: Principal, *, viewer: Principal | None = None) -> dict:
         return _present(patient, judged)
     # A counselor sees their own resources, never those of the patient's other counselors.
     return _present(patient, judged, resource_owners=policy.resource_owner_ids(viewer))
+
+
+def judged_in_range(patient_id: str, start: date, end: date) -> dict[date, Assessment]:
+    """The judgement of each logged day in a range, each against its own earlier check-ins."""
+    params = {"patient_id": patient_id, "start": start, "end": end}
+    count = db.session.scalar(_COUNT_IN_RANGE, params)
+    if not count:
+        return {}
+    history = assessments_service.history_needed()
+    # Newest first: the range's days, then the check-ins the oldest of them is judged on.
+    rows = newest(patient_id, count + history, up_to=end)
+    return {
+        rows[i].date: assessments_service.judge(rows[i], rows[i + 1 : i + 1 + history])
+        for i in range(count)
+    }
 
 
 @dataclass(frozen=True)

@@ -46,7 +46,7 @@ export_limit = limiter.limit(
 )
 
 
-def _download(export: service.Export) -> Response:
+def attachment_response(export: service.Export) -> Response:
     """Serve an export as an uncacheable attachment, sent in chunks.
 
     The body is handed over as is (no request context around it): the server closes it
@@ -68,7 +68,7 @@ def _download(export: service.Export) -> Response:
 @problems(bp, 401, 403, 422, 429, 503)
 def get_export(start=None, end=None, format="csv"):  # noqa: A002 (query parameter name)
     """Download my log as CSV (default), PDF or FHIR; by default the last 30 days."""
-    return _download(service.patient_export(signed_in_user(), start, end, format))
+    return attachment_response(service.patient_export(signed_in_user(), start, end, format))
 
 
 @bp.get("/patients/<uuid:patient_id>/export")
@@ -79,7 +79,7 @@ def get_export(start=None, end=None, format="csv"):  # noqa: A002 (query paramet
 @problems(bp, 401, 403, 404, 422, 429, 503)
 def get_patient_export(patient_id, start=None, end=None, format="csv"):  # noqa: A002
     """Download a sharing patient's log (share must include export; notes only if shared)."""
-    return _download(
+    return attachment_response(
         service.counselor_export(
             counselor=signed_in_user(),
             patient_id=str(patient_id),

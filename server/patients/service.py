@@ -115,3 +115,18 @@ def status(*, counselor: Principal, patient_id: str) -> dict:
         _detail,
     ):
         return checkins_service.status(patient, viewer=counselor)
+
+
+def day_levels(*, counselor: Principal, patient_id: str, start: date, end: date) -> dict:
+    """Each logged day's level and reasons in a range, within the share's status scope."""
+    with policy.disclosure(counselor, patient_id, "status", "status_viewed") as (
+        _,
+        patient,
+        detail,
+    ):
+        judged = checkins_service.judged_in_range(patient.id, start, end)
+        detail.update(start=start, end=end)
+    return {
+        day: {"level": judgement.level, "reasons": reasons_of(judgement, for_counselor=True)}
+        for day, judgement in judged.items()
+    }

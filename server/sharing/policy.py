@@ -173,8 +173,8 @@ def resource_owner_ids(viewer: Principal | None) -> tuple[str, ...]:
     return counselors_in(active_shares_of_patient(viewer))
 
 
-def shared_patient(counselor: Principal, patient_id: str, scope: str):
-    """Return the share and patient a counselor may read for a scope, or 404."""
+def shared_patient(counselor: Principal, patient_id: str, scope: str | None):
+    """Return the share and patient a counselor may read for a scope (any with None), or 404."""
     params = {
         "counselor_id": counselor.id,
         "patient_id": patient_id,
@@ -182,7 +182,7 @@ def shared_patient(counselor: Principal, patient_id: str, scope: str):
     }
     for row in db.session.execute(_CANDIDATE_FOR_PATIENT, params):
         share, patient = _share_of(row), _patient_of(row)
-        if is_active(share, patient) and scope in share.scope:
+        if is_active(share, patient) and (scope is None or scope in share.scope):
             return share, patient
     raise NotFound(NOT_VISIBLE)
 

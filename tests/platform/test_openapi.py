@@ -35,6 +35,8 @@ def test_every_route_is_in_the_spec_and_back(app):
     for rule in app.url_map.iter_rules():
         if rule.rule in UNDOCUMENTED:
             continue
+        if rule.endpoint.startswith("dashboard."):
+            continue  # the counselor dashboard's web pages are not API operations
         path = (
             rule.rule.replace("<day:", "{")
             .replace("<uuid:", "{")
