@@ -168,26 +168,29 @@ def test_acknowledging_while_the_day_gets_worse_leaves_the_worse_alert_open(
     factory.checkin(patient, day, nausea=9)
     [alert] = _alerts(app, counselor, "open")
     assert alert["level"] == "severe"
-    real_visible = alerts_service._visible_alerts
+    real_utcnow = alerts_service.utcnow
+    acknowledging = threading.current_thread()
     resave = []
 
-    def visible_then_resave(*args, **kwargs):
-        rows = real_visible(*args, **kwargs)
-        body = {**_body(9), "crisis": True}
+    def read_then_resave():
+        # The acknowledgement has read the alert and is about to mark it: now the day gets
+        # worse from the phone (once, and not from the phone's own thread).
+        if threading.current_thread() is acknowledging and not resave:
+            body = {**_body(9), "crisis": True}
 
-        def put_worse():
-            response = app.test_client().put(
-                f"/api/v1/checkins/{day}", json=body, headers=patient.headers
-            )
-            resave.append(response.status_code)
+            def put_worse():
+                response = app.test_client().put(
+                    f"/api/v1/checkins/{day}", json=body, headers=patient.headers
+                )
+                resave.append(response.status_code)
 
-        worker = threading.Thread(target=put_worse)
-        worker.start()
-        worker.join(0.5)  # it waits for the acknowledgement's row lock, or lands first
-        resave.append(worker)
-        return rows
+            worker = threading.Thread(target=put_worse)
+            worker.start()
+            worker.join(0.5)  # it waits for the acknowledgement's row lock, or lands first
+            resave.append(worker)
+        return real_utcnow()
 
-    monkeypatch.setattr(alerts_service, "_visible_alerts", visible_then_resave)
+    monkeypatch.setattr(alerts_service, "utcnow", read_then_resave)
     ack = app.test_client().post(
         f"/api/v1/alerts/{alert['id']}/acknowledge", headers=counselor.headers
     )
