@@ -106,9 +106,7 @@ def chart(
     ):
         start, end = trends_service.resolve_range(patient, start, end)
         detail.update(start=start, end=end, format=image_format)
-        return trends_service.chart_for(
-            patient, start, end, image_format, series or trends_service.DEFAULT_SERIES
-        )
+        return trends_service.chart_for(patient, start, end, image_format, series)
 
 
 def status(*, counselor: Principal, patient_id: str) -> dict:

@@ -46,7 +46,7 @@ def get_trends(start=None, end=None):
 )
 @bp.arguments(ChartQuerySchema(), location="query", as_kwargs=True)
 @problems(bp, 401, 403)
-def get_chart(start=None, end=None, format="png", series=service.DEFAULT_SERIES):  # noqa: A002
+def get_chart(start=None, end=None, format="png", series=None):  # noqa: A002
     """Get a chart of my symptoms, total and flagged days (PNG by default, or SVG)."""
     patient = signed_in_user()
     start, end = service.resolve_range(patient, start, end)

@@ -82,10 +82,11 @@ class ChartQuerySchema(DateRangeQuerySchema):
     format = fields.String(load_default="png", validate=validate.OneOf(["png", "svg"]))
     series = DelimitedList(
         fields.String(validate=validate.OneOf(SERIES)),
-        load_default=DEFAULT_SERIES,
+        # Left out, the routes pass None: the default series.
         validate=validate.Length(min=1),
         metadata={
-            "description": "Comma-separated series to draw (default the four symptoms and "
-            "the total); `vomiting` and `diarrhea` add a panel of their own"
+            "description": "Comma-separated series to draw; default "
+            + ",".join(DEFAULT_SERIES)
+            + ". `vomiting` and `diarrhea` add a panel of their own"
         },
     )

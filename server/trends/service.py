@@ -79,12 +79,13 @@ def chart_for(
     start: date,
     end: date,
     image_format: str,
-    series: Sequence[str] = DEFAULT_SERIES,
+    series: Sequence[str] | None = None,
 ) -> bytes:
-    """Render the chart of a range: the series asked for and the days the rules flagged."""
+    """Render a range's chart: the series asked for (None: the default) and flagged days."""
     from server.trends.chart import render_chart  # matplotlib loads only when needed
 
-    return render_chart(judged_days(patient, start, end), fmt=image_format, series=series)
+    days = judged_days(patient, start, end)
+    return render_chart(days, fmt=image_format, series=series or DEFAULT_SERIES)
 
 
 def trend_rules() -> TrendRules:

@@ -356,7 +356,8 @@ def test_first_and_last_points_stay_off_the_frame(n: int) -> None:
     fig.canvas.draw()
     ax = fig.axes[0]
     left, right = ax.get_window_extent().x0, ax.get_window_extent().x1
-    xs = [x for line in ax.get_lines() for x in line.get_xdata()]
+    # convert_xunits: day numbers stay as they are, datetimes become matplotlib's numbers.
+    xs = [float(ax.convert_xunits(x)) for line in ax.get_lines() for x in line.get_xdata()]
     pixels = ax.transData.transform([(min(xs), 0), (max(xs), 0)])[:, 0]
     assert pixels[0] - left >= 8
     assert right - pixels[1] >= 8
