@@ -204,17 +204,26 @@ def date_ticks(start: date, end: date) -> list[tuple[date, str]]:
 
 
 def _weekly(days: Sequence[Mapping[str, Any]], names: Iterable[str]):
-    """Weekly means of the logged days, each week plotted at its middle day."""
-    xs: list[float] = []
-    values: dict[str, list[float]] = {name: [] for name in names}
-    for first in range(0, len(days), 7):
-        week = days[first : first + 7]
-        xs.append((week[0]["date"].toordinal() + week[-1]["date"].toordinal()) / 2)
-        for name, column in values.items():
+    """Weekly means of the logged days (7-day blocks from the first day), at each middle day."""
+    first = days[0]["date"]
+    last_week = (days[-1]["date"] - first).days // 7
+    weeks: list[list[Mapping[str, Any]]] = [[] for _ in range(last_week + 1)]
+    for day in days:
+        weeks[(day["date"] - first).days // 7].append(day)
+    # The middle of each block, the last one cut at the range's end.
+    xs = [
+        first.toordinal() + 7 * week + (min(6, (days[-1]["date"] - first).days - 7 * week)) / 2
+        for week in range(last_week + 1)
+    ]
+    values: dict[str, list[float]] = {}
+    for name in names:
+        column = []
+        for week in weeks:
             logged = [
                 v for d in week if not math.isnan(v := _series_value(d, name, _maximum(name)))
             ]
             column.append(sum(logged) / len(logged) if logged else math.nan)
+        values[name] = column
     return xs, values
 
 
