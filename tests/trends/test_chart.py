@@ -380,6 +380,8 @@ def test_long_ranges_plot_weekly_means_and_say_so() -> None:
     assert list(nausea.get_ydata()) == [float(k % 11) for k in range(13)]
     # Each week sits on its middle day: 8 Jan is the middle of 5-11 Jan.
     assert date.fromordinal(round(nausea.get_xdata()[0])) == date(2026, 1, 8)
+    # The last block is 6 days (30 Mar - 4 Apr): its middle is half-way between 1 and 2 Apr.
+    assert nausea.get_xdata()[-1] == date(2026, 4, 1).toordinal() + 0.5
     assert fig.axes[0].get_title(loc="left").endswith("weekly means of logged days")
 
 
