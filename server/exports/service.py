@@ -251,11 +251,11 @@ def _resources(region: str) -> list[dict]:
     ]
 
 
-def _chart(days: list[dict]):
-    """The trend chart of the range (at most a year)."""
-    from server.trends.chart import render_chart_image  # matplotlib loads only when needed
+def _chart(days: list[dict]) -> bytes:
+    """The trend chart of the range (at most a year), as SVG: the PDF draws it as vectors."""
+    from server.trends.chart import render_chart  # matplotlib loads only when needed
 
-    return render_chart_image(days)
+    return render_chart(days, "svg")
 
 
 def _prepare_pdf(
@@ -285,6 +285,9 @@ def _prepare_pdf(
         "include_notes": include_notes,
         "resources": _resources(patient.region),
         "disclosure": disclosure,
+        "timezone": patient.timezone,
+        # The same judgement the API gives each day, so the PDF's levels never disagree.
+        "judgements": checkins_service.judged_in_range(patient.id, start, end),
     }
 
     def render() -> bytes:
