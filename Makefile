@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint spec migrate bench
+.PHONY: run test lint spec migrate bench docs
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,10 @@ spec: $(BIN)/.installed
 ## Generate a migration after changing models: make migrate m="what changed"
 migrate: $(BIN)/.installed
 	$(BIN)/flask --app wsgi db migrate -m "$(m)"
+
+## Regenerate the README's example pages of the PDF report (docs/report-*.png)
+docs: $(BIN)/.installed
+	PYTHONPATH=. $(BIN)/python docs/make_report_page.py
 
 bench: $(BIN)/.installed
 	$(BIN)/python -m bench.bench_request_path
