@@ -247,7 +247,12 @@ class _ReportPDF(FPDF):
     """FPDF with Steady's running header/footer and glyph-safe text."""
 
     def __init__(
-        self, *, body: FontFiles, fallbacks: Sequence[FontFiles], running_header: str
+        self,
+        *,
+        body: FontFiles,
+        fallbacks: Sequence[FontFiles],
+        shaping: bool,
+        running_header: str,
     ) -> None:
         super().__init__(orientation="P", unit="mm", format="A4")
         # A long alias reserves room for page counts of 1000 and more (ten-year logs).
@@ -264,8 +269,7 @@ class _ReportPDF(FPDF):
             self.set_fallback_fonts([files.family for files in fallbacks])
         # Shaping joins Arabic letters, places marks and lays right-to-left runs out in
         # reading order; without uharfbuzz text still prints, unshaped.
-        self.shaping = bool(fallbacks) and _shaping_available()
-        if self.shaping:
+        if shaping and _shaping_available():
             self.set_text_shaping(True)
         self._running_header = self.safe(running_header)
         self.set_margins(MARGIN, MARGIN, MARGIN)
@@ -774,12 +778,15 @@ def _previous_period(start: date, end: date) -> str:
 
 def build_pdf(report: PdfReport, *, font_dir: str | os.PathLike[str] | None = None) -> bytes:
     """Render the report to PDF bytes (deterministic for identical input)."""
-    body, fallbacks = choose_fonts(report.texts(), font_dir)
+    texts = list(report.texts())
+    body, fallbacks = choose_fonts(texts, font_dir)
     range_text = f"{report.start.isoformat()} to {report.end.isoformat()}"
     produced_text = _fmt_produced(report.produced_at, report.timezone)
     pdf = _ReportPDF(
         body=body,
         fallbacks=fallbacks,
+        # Only a report with text beyond the body font or right-to-left text pays for shaping.
+        shaping=bool(fallbacks) or any(_has_rtl(text) for text in texts),
         running_header=f"{TITLE} · {report.display_name} · {range_text}",
     )
     # Fixed dates and metadata make identical input give identical bytes;

@@ -250,10 +250,16 @@ def test_missing_noto_fonts_degrade_to_dejavu(monkeypatch: pytest.MonkeyPatch, t
     absent = pdf_report.FontFiles("absent", tmp_path / "a.ttf", tmp_path / "b.ttf")
     monkeypatch.setattr(pdf_report, "NOTO_BODY", absent)
     monkeypatch.setattr(pdf_report, "NOTO_FALLBACKS", (absent,))
-    text = " ".join(_pages(build_pdf(_report())))
+    pdf = build_pdf(_report())
+    text = " ".join(_pages(pdf))
     assert "Daily log" in text
     assert pdf_report.PLACEHOLDER in text  # CJK: no installed font draws it
     assert "Produced: 2026-12-01 14:05 (Europe/Berlin)" in text
+    # DejaVu draws Hebrew, and it is still laid out right to left.
+    letters = [g for g in _glyphs(pdf, _log_page_index(pdf)) if g[0] in HEBREW.replace(" ", "")]
+    right_to_left = sorted(letters, key=lambda g: g[1], reverse=True)
+    assert "".join(g[0] for g in right_to_left) == HEBREW.replace(" ", "")
+    assert all(g[2].startswith("DejaVuSans") for g in letters)
 
 
 def test_chart_is_vector_at_full_size_on_its_own_page() -> None:
