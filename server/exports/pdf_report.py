@@ -251,6 +251,7 @@ class _ReportPDF(FPDF):
         *,
         body: FontFiles,
         fallbacks: Sequence[FontFiles],
+        dejavu: tuple[Path, Path],
         shaping: bool,
         running_header: str,
     ) -> None:
@@ -265,6 +266,7 @@ class _ReportPDF(FPDF):
             # cover are kept; the rest become PLACEHOLDER in safe().
             self._covered |= set(self.fonts[family].cmap) & set(self.fonts[family + "B"].cmap)
         self._body_cmap = frozenset(self.fonts[FAMILY].cmap)
+        self._dejavu = dejavu
         if fallbacks:
             self.set_fallback_fonts([files.family for files in fallbacks])
         # Shaping joins Arabic letters, places marks and lays right-to-left runs out in
@@ -297,6 +299,19 @@ class _ReportPDF(FPDF):
                 out.append(PLACEHOLDER)
                 substituted = True
         return "".join(out)
+
+    def register_svg_fonts(self, svg: bytes) -> None:
+        """Give every family an SVG's text names a font: DejaVu, which matplotlib measured with.
+
+        fpdf2 draws SVG ``<text>`` only in fonts registered under the family's name.
+        """
+        regular, bold = self._dejavu
+        for match in _SVG_FONT_FAMILY.finditer(svg):
+            for name in match.group(1).decode("utf-8", "replace").split(","):
+                family = name.strip().strip("'\"").lower()
+                if family and family not in self.fonts:
+                    self.add_font(family, "", str(regular))
+                    self.add_font(family, "B", str(bold))
 
     def needs_shaping(self, text: str) -> bool:
         """Tell whether a line needs fallback fonts or bidi (``text()`` offers neither)."""
@@ -469,6 +484,11 @@ def _assessment(pdf: _ReportPDF, assessment: Mapping[str, Any] | None) -> None:
 
 
 _SVG_SIZE = re.compile(rb'<svg[^>]*?viewBox="\s*[\d.]+\s+[\d.]+\s+([\d.]+)\s+([\d.]+)"')
+# Font families an SVG's <text> asks for (attribute or style), e.g. matplotlib's 'DejaVu Sans'.
+# In SVG a px is one user unit (matplotlib: one pt); fpdf2 reads px as 0.75 pt, which would
+# print a 10 pt label at 7.5 pt, so the sizes are given to it as plain user units.
+_SVG_PX_FONT_SIZE = re.compile(rb"(font-size\s*:\s*[\d.]+)px")
+_SVG_FONT_FAMILY = re.compile(rb"""font-family\s*[:=]\s*["']?([^;"'>]+)""")
 PT_PER_MM = 72 / 25.4
 
 
@@ -494,9 +514,12 @@ def _svg_chart_page(pdf: _ReportPDF, svg: bytes) -> None:
     scale = min(1.0, room_w * PT_PER_MM / width_pt, room_h * PT_PER_MM / height_pt)
     width, height = width_pt * scale / PT_PER_MM, height_pt * scale / PT_PER_MM
     x = pdf.l_margin + (pdf.epw - width) / 2
+    pdf.register_svg_fonts(svg)
+    svg = _SVG_PX_FONT_SIZE.sub(rb"\1", svg)
     try:
         pdf.image(io.BytesIO(svg), x=x, w=width, h=height, alt_text="Symptom chart")
-    except (FPDFException, ValueError):
+    except (FPDFException, ValueError, KeyError):
+        # A chart fpdf2 cannot draw must not cost the patient the rest of the report.
         _line(pdf, "Chart unavailable.")
 
 
@@ -785,6 +808,7 @@ def build_pdf(report: PdfReport, *, font_dir: str | os.PathLike[str] | None = No
     pdf = _ReportPDF(
         body=body,
         fallbacks=fallbacks,
+        dejavu=resolve_font_files(font_dir),
         # Only a report with text beyond the body font or right-to-left text pays for shaping.
         shaping=bool(fallbacks) or any(_has_rtl(text) for text in texts),
         running_header=f"{TITLE} · {report.display_name} · {range_text}",

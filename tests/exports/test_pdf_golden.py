@@ -14,6 +14,7 @@ import shutil
 import subprocess
 from datetime import UTC, date, datetime, timedelta
 
+import matplotlib
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_raw
 import pytest
@@ -290,3 +291,27 @@ def test_chart_is_vector_at_full_size_on_its_own_page() -> None:
     # The figure's background spans the whole SVG: drawn at 100 % it is as wide as the SVG.
     assert drawn_width == pytest.approx(width_pt, rel=0.01)
     assert drawn_height == pytest.approx(height_pt, rel=0.01)
+
+
+def test_chart_text_stays_text_and_prints_at_8_pt_or_more() -> None:
+    """An SVG whose labels are <text> (svg.fonttype none) embeds as text of >= 8 pt."""
+    days = [
+        {"date": date(2026, 11, 2) + timedelta(days=i), "nausea": i % 10, "aches": 4}
+        | {"anxiety": 5, "insomnia": 6, "total": i % 10 + 15}
+        for i in range(30)
+    ]
+    with matplotlib.rc_context({"svg.fonttype": "none"}):
+        svg = render_chart(days, "svg")
+    assert b"<text" in svg
+    pdf = build_pdf(_report(chart=svg))
+    index = next(i for i, page in enumerate(_pages(pdf)) if "Trend chart" in page)
+    assert "Nausea" in _pages(pdf)[index]  # the legend, extracted as text
+    textpage = pdfium.PdfDocument(pdf)[index].get_textpage()
+    sizes = [
+        pdfium_raw.FPDFText_GetFontSize(textpage.raw, i)
+        for i in range(textpage.count_chars())
+        if not pdfium_raw.FPDFText_IsGenerated(textpage.raw, i)
+        and not chr(pdfium_raw.FPDFText_GetUnicode(textpage.raw, i)).isspace()
+    ]
+    assert len(sizes) > 50
+    assert min(sizes) >= 8
