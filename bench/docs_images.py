@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
+from bench.docs_report import report_page
 from server.assessments.judgement import Thresholds, assess
 from server.trends.calculations import compute_trends, with_judgements
 from server.trends.chart import SERIES, render_chart
@@ -84,6 +85,8 @@ def chart_example() -> bytes:
 
 IMAGES: dict[str, Callable[[], bytes]] = {
     "docs/chart-example.png": chart_example,
+    "docs/report-page1.png": lambda: report_page(0),
+    "docs/report-log.png": lambda: report_page(2),
 }
 
 

@@ -27,6 +27,13 @@ _VALUE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("used_opioids", "used_opioids"),
     ("crisis", "crisis"),
 )
+
+
+def value_attributes() -> tuple[str, ...]:
+    """The check-in attributes of the value columns, in CSV order (the PDF log follows it)."""
+    return tuple(attr for attr, _ in _VALUE_COLUMNS)
+
+
 _META_HEADERS: tuple[str, ...] = ("range_from", "range_to", "produced_at", "source")
 
 # OWASP CSV-injection guidance: a spreadsheet may evaluate a cell that starts
