@@ -21,6 +21,7 @@ from server.common.openapi import (
 )
 from server.common.pagination import with_links
 from server.instruments import service
+from server.instruments.definitions import INSTRUMENTS, PATIENT_INSTRUMENTS
 from server.instruments.schemas import (
     InstrumentListSchema,
     InstrumentSchema,
@@ -59,6 +60,20 @@ CLINICIAN_ONLY = (
 SIGNED_IN = (Role.PATIENT, Role.COUNSELOR)
 
 
+def _instrument_id(ids: tuple[str, ...], description: str) -> list[dict]:
+    """The documented `instrument_id` path parameter: the versioned ids it may be."""
+    schema = {"type": "string", "enum": list(ids)}
+    return [{"in": "path", "name": "instrument_id", "description": description, "schema": schema}]
+
+
+ANY_INSTRUMENT = _instrument_id(
+    tuple(INSTRUMENTS), "Versioned id of an instrument (404 if unknown)"
+)
+PATIENT_INSTRUMENT = _instrument_id(
+    PATIENT_INSTRUMENTS, "Versioned id of an instrument the patient completes (404 otherwise)"
+)
+
+
 @bp.get("")
 @require_role(*SIGNED_IN)
 @etag_of_body
@@ -71,7 +86,7 @@ def list_instruments():
     return service.list_instruments()
 
 
-@bp.get("/<instrument_id>")
+@bp.get("/<instrument_id>", parameters=ANY_INSTRUMENT)
 @require_role(*SIGNED_IN)
 @etag_of_body
 @bp.doc(security=BEARER, parameters=conditional_read())
@@ -83,7 +98,7 @@ def get_instrument(instrument_id):
     return service.describe(service.instrument_or_404(instrument_id))
 
 
-@bp.get("/<instrument_id>/responses")
+@bp.get("/<instrument_id>/responses", parameters=PATIENT_INSTRUMENT)
 @require_role(Role.PATIENT)
 @bp.doc(security=BEARER, description=CLINICIAN_ONLY)
 @bp.arguments(ListQuerySchema(), location="query", as_kwargs=True)
@@ -96,7 +111,7 @@ def list_responses(instrument_id, start=None, end=None, page=1, page_size=50):
     )
 
 
-@bp.get("/<instrument_id>/responses/<day:date>")
+@bp.get("/<instrument_id>/responses/<day:date>", parameters=PATIENT_INSTRUMENT)
 @require_role(Role.PATIENT)
 @bp.doc(security=BEARER, parameters=conditional_read(), description=CLINICIAN_ONLY)
 @bp.response(200, ResponseSchema, headers=ETAG_HEADER)
@@ -110,7 +125,7 @@ def get_response(instrument_id, date):
     return answer_conditional_read(preconditions, etag) or (row, 200, {"ETag": etag})
 
 
-@bp.put("/<instrument_id>/responses/<day:date>")
+@bp.put("/<instrument_id>/responses/<day:date>", parameters=PATIENT_INSTRUMENT)
 @require_role(Role.PATIENT)
 @bp.doc(
     security=BEARER,
@@ -139,7 +154,7 @@ def put_response(data, instrument_id, date):
     return saved.row, 201 if saved.created else 200, {"ETag": etag}
 
 
-@bp.delete("/<instrument_id>/responses/<day:date>")
+@bp.delete("/<instrument_id>/responses/<day:date>", parameters=PATIENT_INSTRUMENT)
 @require_role(Role.PATIENT)
 @bp.doc(security=BEARER)
 @bp.response(204)
@@ -208,7 +223,9 @@ def list_patient_observations(patient_id, start=None, end=None, page=1, page_siz
     )
 
 
-@counselor_bp.get("/<uuid:patient_id>/instruments/<instrument_id>/responses")
+@counselor_bp.get(
+    "/<uuid:patient_id>/instruments/<instrument_id>/responses", parameters=PATIENT_INSTRUMENT
+)
 @require_role(Role.COUNSELOR)
 @counselor_bp.doc(
     security=BEARER, description="Needs a share that includes `checkins`. " + CLINICIAN_ONLY
