@@ -8,6 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from server.instruments.definitions import SOWS_GOSSOP, SOWS_HANDELSMAN
+from tests.assessments.test_status_api import DOSING_RE
 
 FIXED_NOW = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
 DAY = "2026-06-14"
@@ -330,3 +331,10 @@ def test_responses_are_listed_per_instrument_by_date_and_paged(client, factory):
     )
     assert backwards.status_code == 422
     assert list(backwards.json["errors"]) == ["from"]
+
+
+def test_no_instrument_text_carries_dosing_words(client, factory):
+    patient = factory.patient()
+    text = client.get("/api/v1/instruments", headers=patient.headers).get_data(as_text=True)
+    assert "Gossop" in text
+    assert not DOSING_RE.search(text)
