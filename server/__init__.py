@@ -353,6 +353,9 @@ def register_blueprints(app: Flask) -> None:
     from server.checkins.routes import status_bp
     from server.exports.routes import bp as exports_bp
     from server.health.routes import bp as health_bp
+    from server.instruments.routes import bp as instruments_bp
+    from server.instruments.routes import counselor_bp as patient_instruments_bp
+    from server.instruments.routes import observations_bp
     from server.patients.routes import bp as patients_bp
     from server.resources.routes import bp as resources_bp
     from server.sharing.routes import bp as shares_bp
@@ -368,6 +371,9 @@ def register_blueprints(app: Flask) -> None:
         resources_bp,
         shares_bp,
         patients_bp,
+        instruments_bp,
+        observations_bp,
+        patient_instruments_bp,
         alerts_bp,
         access_log_bp,
         exports_bp,

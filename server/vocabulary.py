@@ -17,8 +17,9 @@ LEVELS: tuple[str, ...] = ("crisis", "severe", "worsening", "stable", "improving
 # The level reported before a patient's first check-in.
 NO_DATA = "no_data"
 
-# What a patient may share with a counselor, in display order.
-SCOPES: tuple[str, ...] = ("checkins", "trends", "status", "export")
+# What a patient may share with a counselor, in display order ("assess": the counselor may
+# record clinician-observed instruments, COWS, about the patient and read them back).
+SCOPES: tuple[str, ...] = ("checkins", "trends", "status", "export", "assess")
 
 # Where a share stands on a given day (judged when read: no job expires rows).
 SHARE_STATUSES: tuple[str, ...] = ("active", "expired", "revoked")
@@ -33,6 +34,9 @@ AUDIT_ACTIONS: tuple[str, ...] = (
     "export",
     "alerts_viewed",
     "alert_acknowledged",
+    "observation_recorded",
+    "observations_viewed",
+    "instrument_responses_viewed",
     "share_created",
     "share_replaced",
     "share_revoked",

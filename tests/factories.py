@@ -4,6 +4,8 @@ import itertools
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
+from server.instruments.definitions import COWS, INSTRUMENTS
+
 PASSWORD = "correct horse battery"
 RECORD_STAMP = datetime(2025, 3, 8, 9, 30, 15, tzinfo=UTC)
 # Core scores (nausea, aches, anxiety, insomnia) 3, 4, 5, 6: total 18, every one different.
@@ -164,6 +166,31 @@ class Factory:
         )
         assert response.status_code == 201, response.json
         return response.json
+
+    def instrument_response(self, person: Person, instrument_id: str, day: date, value=1):
+        """PUT a complete response (every item `value`) to a patient instrument for a day."""
+        items = dict.fromkeys(INSTRUMENTS[instrument_id].item_ids, value)
+        response = self.client.put(
+            f"/api/v1/instruments/{instrument_id}/responses/{day.isoformat()}",
+            json={"items": items},
+            headers=person.headers,
+        )
+        assert response.status_code in (200, 201), response.json
+        return response
+
+    def cows_observation(self, counselor: Person, patient: Person, *, hours_ago=0, **values):
+        """POST a COWS observation (every item 0 unless given) made `hours_ago` hours ago."""
+        observed_at = datetime.now(UTC) - timedelta(hours=hours_ago, minutes=1)
+        response = self.client.post(
+            f"/api/v1/patients/{patient.id}/observations/cows-11",
+            json={
+                "items": {item_id: values.get(item_id, 0) for item_id in COWS.item_ids},
+                "observed_at": observed_at.isoformat(),
+            },
+            headers=counselor.headers,
+        )
+        assert response.status_code == 201, response.json
+        return response
 
     def log(self, person: Person, end: date, scores: list[dict | None]) -> None:
         """Log consecutive days ending at `end`; None leaves a gap."""

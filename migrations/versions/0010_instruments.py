@@ -5,7 +5,8 @@ Revises: 0009
 Create Date: 2026-12-01 18:45:50
 
 Both tables hold a patient's data and go with the account; an observation stays when its
-observer's account goes (observer_id becomes null).
+observer's account goes (observer_id becomes null). One observer records one observation of
+a patient per moment (a retried POST finds the first).
 
 """
 
@@ -49,6 +50,12 @@ def upgrade():
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_instrument_observations")),
+        sa.UniqueConstraint(
+            "patient_id",
+            "observer_id",
+            "observed_at",
+            name="uq_instrument_observations_observer_moment",
+        ),
     )
     with op.batch_alter_table("instrument_observations", schema=None) as batch_op:
         batch_op.create_index(

@@ -11,7 +11,8 @@ ACTION = Vocabulary(
     "AuditAction",
     AUDIT_ACTIONS,
     description="What happened: a counselor's read of the patient's data (patient_listed, "
-    "*_viewed, export, alerts_viewed, alert_acknowledged) or a consent change (share_*)",
+    "*_viewed, export, alerts_viewed, alert_acknowledged), a counselor's record about the "
+    "patient (observation_recorded) or a consent change (share_*)",
 )
 
 

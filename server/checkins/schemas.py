@@ -8,6 +8,7 @@ from marshmallow import Schema, ValidationError, fields, post_load, validate, va
 from server.assessments.schemas import AssessmentSchema
 from server.checkins.feed import decode_cursor, encode_cursor
 from server.common.conditional import ENTITY_TAGS_PATTERN, ENTITY_TAGS_RULE
+from server.common.dates import DateRangeQuerySchema
 from server.common.fields import StrictBoolean, Text
 from server.common.pagination import PageQuerySchema, PageSchema
 from server.common.serialization import PlannedDump
@@ -117,19 +118,6 @@ class SavedCheckinSchema(CheckinSchema):
     note = fields.String(required=True, allow_none=True)
 
     assessment = fields.Nested(AssessmentSchema, required=True)
-
-
-class DateRangeQuerySchema(Schema):
-    """An inclusive from/to range of local dates."""
-
-    start = fields.Date(data_key="from", metadata={"description": "First day (inclusive)"})
-    end = fields.Date(data_key="to", metadata={"description": "Last day (inclusive)"})
-
-    @validates_schema
-    def check_order(self, data, **_kwargs):
-        """Refuse a range that ends before it starts."""
-        if data.get("start") and data.get("end") and data["start"] > data["end"]:
-            raise ValidationError("Must be on or before 'to'.", field_name="from")
 
 
 class CheckinListQuerySchema(DateRangeQuerySchema, PageQuerySchema):

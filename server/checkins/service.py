@@ -23,8 +23,13 @@ from server.assessments.judgement import Assessment
 from server.auth.models import Principal, User
 from server.checkins import feed
 from server.checkins.models import Checkin
-from server.common.conditional import Failure, Preconditions, preconditions_from
-from server.common.dates import EARLIEST_CHECKIN_DATE, local_today, resolve_range
+from server.common.conditional import (
+    Failure,
+    Preconditions,
+    precondition_refusal,
+    preconditions_from,
+)
+from server.common.dates import check_loggable_day, local_today, resolve_range
 from server.common.pagination import fetch_page, page_of
 from server.db import OneStepRead, begin_write, retry_on_conflict, utcnow
 from server.errors import (
@@ -41,35 +46,6 @@ from server.vocabulary import CHECKIN_CONTENT, CORE_SYMPTOMS, OPTIONAL_EXTRAS
 
 LIST_DEFAULT_DAYS = 90
 SIGNED_OUT = "This sign-in has ended. Sign in again."
-# What each failed precondition means for a day; {0} and {1} name If-Match and
-# If-None-Match as the client sent them (headers, or a batch item's fields).
-REFUSALS = {
-    Failure.MISSING: (
-        "There is no check-in for this day yet, so {0} cannot match: leave {0} out, or send "
-        "{1}: * to create the day only if it is still missing.",
-        "There is no check-in for this day yet.",
-    ),
-    Failure.CHANGED: (
-        "The check-in changed since you last fetched it ({0} does not match its ETag).",
-        "Does not match the current ETag.",
-    ),
-    Failure.WEAK_ONLY: (
-        '{0} compares entity tags strongly, so a weak tag (W/"...") never matches.',
-        "Weak entity tags never match.",
-    ),
-    Failure.NO_TAGS: (
-        "{0} lists no entity tag, so nothing can match it.",
-        "Lists no entity tag.",
-    ),
-    Failure.EXISTS: (
-        "A check-in for this day exists already ({1}: * only creates a missing day).",
-        "A check-in for this day exists already.",
-    ),
-    Failure.UNCHANGED: (
-        "The check-in is still at a version listed in {1}.",
-        "Lists the current ETag.",
-    ),
-}
 NO_PRECONDITIONS = Preconditions()
 BATCH_NAMES = ("if_match", "if_none_match")
 
@@ -390,31 +366,12 @@ def recent_of(patients: Sequence[Principal], days: int) -> dict[str, Recent]:
     return recent
 
 
-def _check_day_allowed(patient: Principal, day: date) -> None:
-    """Allow only days from 2000-01-01 up to the patient's today."""
-    if day < EARLIEST_CHECKIN_DATE:
-        raise ValidationFailed(
-            "The date is too early.", errors={"date": ["Must be 2000-01-01 or later."]}
-        )
-    if day > local_today(patient.timezone):
-        raise ValidationFailed(
-            "The date is in the future for your time zone.",
-            errors={"date": ["Must not be after today in your time zone."]},
-        )
-
-
 def _refused(
     preconditions: Preconditions, failure: Failure, existing: StoredDay | None
 ) -> PreconditionFailed:
     """The 412 of a write ruled out by If-Match or If-None-Match, saying which case it is."""
-    detail, rule = REFUSALS[failure]
-    if_match, if_none_match = preconditions.names
-    named = if_none_match if failure in (Failure.EXISTS, Failure.UNCHANGED) else if_match
-    return PreconditionFailed(
-        detail.format(if_match, if_none_match),
-        errors={named: [rule]},
-        headers={"ETag": etag_of(existing)} if existing else None,
-    )
+    etag = etag_of(existing) if existing else None
+    return precondition_refusal(preconditions, failure, etag, "check-in")
 
 
 def _next_seq(patient: Principal) -> int:
@@ -491,7 +448,7 @@ def save_day(
     preconditions: Preconditions = NO_PRECONDITIONS,
 ) -> SavedDay:
     """Create or replace a day's check-in, judge it and alert counselors, in one commit."""
-    _check_day_allowed(patient, day)
+    check_loggable_day(patient.timezone, day)
     begin_write(db.session)
     existing, history = _split_history(_judgement_rows(patient.id, day), day)
     if existing is not None and content_of(existing) == data:

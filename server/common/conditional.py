@@ -49,6 +49,38 @@ class Failure(Enum):
     UNCHANGED = "unchanged"
 
 
+# What each failed precondition of a write means for a day's record; {0} and {1} name
+# If-Match and If-None-Match as the client sent them (headers, or a batch item's fields),
+# {thing} names what is kept per day ("check-in", "response").
+REFUSALS = {
+    Failure.MISSING: (
+        "There is no {thing} for this day yet, so {0} cannot match: leave {0} out, or send "
+        "{1}: * to create the day only if it is still missing.",
+        "There is no {thing} for this day yet.",
+    ),
+    Failure.CHANGED: (
+        "The {thing} changed since you last fetched it ({0} does not match its ETag).",
+        "Does not match the current ETag.",
+    ),
+    Failure.WEAK_ONLY: (
+        '{0} compares entity tags strongly, so a weak tag (W/"...") never matches.',
+        "Weak entity tags never match.",
+    ),
+    Failure.NO_TAGS: (
+        "{0} lists no entity tag, so nothing can match it.",
+        "Lists no entity tag.",
+    ),
+    Failure.EXISTS: (
+        "A {thing} for this day exists already ({1}: * only creates a missing day).",
+        "A {thing} for this day exists already.",
+    ),
+    Failure.UNCHANGED: (
+        "The {thing} is still at a version listed in {1}.",
+        "Lists the current ETag.",
+    ),
+}
+
+
 def parse_entity_tags(value: str) -> ETags:
     """Parse an If-Match / If-None-Match value; ValueError if it breaks the grammar."""
     if not _ENTITY_TAGS.fullmatch(value):
@@ -120,6 +152,23 @@ def request_preconditions() -> Preconditions:
         raise MalformedHeader(
             f"The {header} header is malformed.", errors={header: [message]}
         ) from None
+
+
+def precondition_refusal(
+    preconditions: Preconditions, failure: Failure, etag: str | None, thing: str
+) -> PreconditionFailed:
+    """The 412 of a write ruled out by If-Match or If-None-Match, saying which case it is.
+
+    `etag` is the current (quoted) tag of what exists, repeated in the answer; None if nothing.
+    """
+    detail, rule = REFUSALS[failure]
+    if_match, if_none_match = preconditions.names
+    named = if_none_match if failure in (Failure.EXISTS, Failure.UNCHANGED) else if_match
+    return PreconditionFailed(
+        detail.format(if_match, if_none_match, thing=thing),
+        errors={named: [rule.format(thing=thing)]},
+        headers={"ETag": etag} if etag else None,
+    )
 
 
 def not_modified(etag: str) -> Response:

@@ -5,6 +5,7 @@ import re
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from marshmallow import Schema, ValidationError, fields, validates_schema
 from werkzeug.routing import BaseConverter
 
 from server.errors import ValidationFailed
@@ -59,6 +60,32 @@ def resolve_range(
             "The range is too long.", errors={"from": [f"The range may cover at most {limit}."]}
         )
     return start, end
+
+
+def check_loggable_day(timezone: str, day: date) -> None:
+    """Allow a day's record only from 2000-01-01 up to the person's today (422 otherwise)."""
+    if day < EARLIEST_CHECKIN_DATE:
+        raise ValidationFailed(
+            "The date is too early.", errors={"date": ["Must be 2000-01-01 or later."]}
+        )
+    if day > local_today(timezone):
+        raise ValidationFailed(
+            "The date is in the future for your time zone.",
+            errors={"date": ["Must not be after today in your time zone."]},
+        )
+
+
+class DateRangeQuerySchema(Schema):
+    """An inclusive from/to range of local dates."""
+
+    start = fields.Date(data_key="from", metadata={"description": "First day (inclusive)"})
+    end = fields.Date(data_key="to", metadata={"description": "Last day (inclusive)"})
+
+    @validates_schema
+    def check_order(self, data, **_kwargs):
+        """Refuse a range that ends before it starts."""
+        if data.get("start") and data.get("end") and data["start"] > data["end"]:
+            raise ValidationError("Must be on or before 'to'.", field_name="from")
 
 
 def parse_day(value: str, *, field: str = "date") -> date:

@@ -17,6 +17,7 @@ SCOPE_LABELS = {
     "trends": "trends",
     "status": "status",
     "export": "export",
+    "assess": "withdrawal assessments (COWS)",
 }
 SERIES_LABELS = {
     "nausea": "Nausea",

@@ -35,7 +35,17 @@ class InstrumentObservation(TimestampMixin, db.Model):
     """A clinician-observed instrument (COWS) about a patient, recorded through a share."""
 
     __tablename__ = "instrument_observations"
-    __table_args__ = (Index("ix_instrument_observations_patient_date", "patient_id", "date"),)
+    __table_args__ = (
+        Index("ix_instrument_observations_patient_date", "patient_id", "date"),
+        # One observer observes one set of signs at one moment: a retried POST finds its
+        # first attempt here instead of recording the same observation twice.
+        UniqueConstraint(
+            "patient_id",
+            "observer_id",
+            "observed_at",
+            name="uq_instrument_observations_observer_moment",
+        ),
+    )
 
     id: Mapped[str] = uuid_pk()
     patient_id: Mapped[str] = uuid_fk("users.id", index=False)

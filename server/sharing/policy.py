@@ -207,6 +207,31 @@ def disclosure(
     db.session.commit()
 
 
+@contextmanager
+def counselor_record(
+    counselor: Principal, patient_id: str, scope: str, action: str
+) -> Iterator[tuple[ActiveShare, Principal, dict]]:
+    """Check the share inside a write transaction, let the caller write, log it and commit once.
+
+    For what a counselor records about a patient (a COWS observation): the share is read in
+    the transaction that writes, so a revocation committed first refuses the write (404),
+    and the access-log event commits with it. Nothing is written or logged if the caller
+    fails; the caller adds ids to `detail` (never scores).
+    """
+    begin_write(db.session)
+    try:
+        share, patient = shared_patient(counselor, patient_id, scope)
+        detail: dict = {}
+        yield share, patient, detail
+        audit.record(
+            actor=counselor, patient_id=patient.id, action=action, share_id=share.id, **detail
+        )
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+
+
 def record_listing(counselor: Principal, shares: Sequence[ActiveShare]) -> None:
     """Record that the counselor's patient list showed these patients, and commit."""
     begin_write(db.session)

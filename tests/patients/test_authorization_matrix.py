@@ -5,6 +5,9 @@ from datetime import date, timedelta
 import pytest
 import time_machine
 
+from server.instruments.definitions import COWS
+from server.vocabulary import SCOPES
+
 CANARY_NOTE = "canary-note-7f3a"
 START = date.today()
 LATER = START + timedelta(days=3)  # after the short share has expired
@@ -23,9 +26,9 @@ def world(client, factory):
         "no_scope": factory.counselor(),
         "other_counselor": factory.counselor(),
     }
-    factory.share(a, actors["active"], include_notes=True)
-    factory.share(a, actors["expired"], days=1, include_notes=True)
-    revoked = factory.share(a, actors["revoked"], include_notes=True)
+    factory.share(a, actors["active"], include_notes=True, scope=SCOPES)
+    factory.share(a, actors["expired"], days=1, include_notes=True, scope=SCOPES)
+    revoked = factory.share(a, actors["revoked"], include_notes=True, scope=SCOPES)
     client.delete(f"/api/v1/shares/{revoked['id']}", headers=a.headers)
     factory.share(a, actors["no_scope"], scope=["checkins"], include_notes=True)
     factory.share(b, actors["other_counselor"])
@@ -44,7 +47,7 @@ def counselor_view(path):
         "revoked": 404,
         "other_counselor": 404,
         "anonymous": 401,
-        "no_scope": 200 if path.endswith("/checkins") else 404,
+        "no_scope": 200 if SCOPE_OF[path] == "checkins" else 404,
     }
 
 
@@ -55,8 +58,20 @@ OWN_PATIENT_ROUTES = [
     "/api/v1/status",
     "/api/v1/me/access-log",
     "/api/v1/export",
+    "/api/v1/instruments/sows-gossop-10/responses",
+    "/api/v1/observations",
 ]
-COUNSELOR_ROUTES = ["/checkins", "/trends", "/trends/chart", "/status", "/export"]
+# Each counselor view of a patient and the scope it needs (no_scope shares only check-ins).
+SCOPE_OF = {
+    "/checkins": "checkins",
+    "/trends": "trends",
+    "/trends/chart": "trends",
+    "/status": "status",
+    "/export": "export",
+    "/instruments/sows-gossop-10/responses": "checkins",
+    "/observations": "assess",
+}
+COUNSELOR_ROUTES = list(SCOPE_OF)
 ACTORS = ["a", "b", "active", "expired", "revoked", "no_scope", "other_counselor", "anonymous"]
 
 
@@ -84,6 +99,20 @@ def test_counselor_views_are_read_only(client, world, method, suffix):
     path = f"/api/v1/patients/{world['a'].id}{suffix}"
     for actor in ACTORS:
         assert request(client, world, actor, method, path).status_code == 405
+
+
+@pytest.mark.authz
+def test_only_a_running_share_with_assess_records_an_observation(client, world):
+    path = f"/api/v1/patients/{world['a'].id}/observations/cows-11"
+    body = {"items": dict.fromkeys(COWS.item_ids, 0), "observed_at": f"{LATER}T00:00:00Z"}
+    expected = {**counselor_view("/observations"), "active": 201}
+    for actor, status in expected.items():
+        headers = {} if actor == "anonymous" else world[actor].headers
+        response = client.post(path, json=body, headers=headers)
+        assert response.status_code == status, (actor, response.get_data(as_text=True))
+    mine = client.get("/api/v1/observations", headers=world["a"].headers).json["items"]
+    assert [item["observer"]["id"] for item in mine] == [world["active"].id]
+    assert client.get("/api/v1/observations", headers=world["b"].headers).json["items"] == []
 
 
 @pytest.mark.authz

@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from server.common.pagination import link_header
+from server.vocabulary import SCOPES
 
 TODAY = date.today()
 LINK = re.compile(r'<([^>]*)>; rel="([a-z]+)"')
@@ -33,10 +34,13 @@ def links(response) -> dict[str, tuple[str, dict]]:
 def world(factory):
     """A patient with three shares, days and alerts, and one of the counselors."""
     patient, counselor = factory.patient(), factory.counselor()
-    factory.share(patient, counselor)
+    factory.share(patient, counselor, scope=SCOPES)
     for other in (factory.counselor(), factory.counselor()):
         factory.share(patient, other)
     factory.log(patient, TODAY, [{"crisis": True}, {"crisis": True}, {}])
+    for days_ago in range(3):
+        factory.instrument_response(patient, "sows-gossop-10", TODAY - timedelta(days=days_ago))
+        factory.cows_observation(counselor, patient, hours_ago=days_ago)
     for _ in range(2):
         other_patient = factory.patient()
         factory.share(other_patient, counselor)
@@ -53,6 +57,10 @@ def _lists(patient, counselor) -> list[tuple[str, object]]:
         ("/api/v1/patients", counselor),
         ("/api/v1/alerts?status=all", counselor),
         (f"/api/v1/patients/{patient.id}/checkins", counselor),
+        ("/api/v1/instruments/sows-gossop-10/responses", patient),
+        ("/api/v1/observations", patient),
+        (f"/api/v1/patients/{patient.id}/instruments/sows-gossop-10/responses", counselor),
+        (f"/api/v1/patients/{patient.id}/observations", counselor),
     ]
 
 

@@ -1,0 +1,552 @@
+"""Instrument use cases and every query of the instrument tables, scoped to one patient.
+
+A patient's SOWS responses are kept one per instrument and local day, written like
+check-ins (ETag per write, If-Match / If-None-Match, a repeated PUT is a no-op); a COWS
+observation is recorded by a counselor through a share that includes `assess`. Only a
+complete response with allowed values is stored, so every stored total is a real one.
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+
+from server.auth.models import Principal, User
+from server.common.conditional import Failure, Preconditions, precondition_refusal
+from server.common.dates import check_loggable_day, resolve_range
+from server.common.pagination import fetch_page, page_of
+from server.db import begin_write, new_id, retry_on_conflict, utcnow
+from server.errors import Conflict, NotFound, PreconditionFailed, Unauthorized, ValidationFailed
+from server.extensions import db
+from server.instruments.definitions import (
+    COWS,
+    INSTRUMENTS,
+    PATIENT,
+    Instrument,
+    Scored,
+    item_errors,
+    score,
+)
+from server.instruments.models import InstrumentObservation, InstrumentResponse
+from server.sharing import policy
+
+LIST_DEFAULT_DAYS = 90
+SIGNED_OUT = "This sign-in has ended. Sign in again."
+# How far ahead of the server's clock an observation may say it was made (device clocks).
+CLOCK_SKEW = timedelta(minutes=5)
+EARLIEST_OBSERVATION = datetime(2000, 1, 1, tzinfo=UTC)
+NO_PRECONDITIONS = Preconditions()
+
+# --- Instruments -------------------------------------------------------------------------
+
+
+def describe(instrument: Instrument) -> dict:
+    """An instrument as the API shows it: items and anchors, total range, bands, source."""
+    return {
+        "id": instrument.id,
+        "version": instrument.version,
+        "name": instrument.name,
+        "completed_by": instrument.completed_by,
+        "timing": instrument.timing,
+        "items": [
+            {
+                "item_id": item.item_id,
+                "label": item.label,
+                "options": [{"value": o.value, "anchor": o.anchor} for o in item.options],
+            }
+            for item in instrument.items
+        ],
+        "total_range": {"min": instrument.total_min, "max": instrument.total_max},
+        "bands": [
+            {"code": band.code, "label": band.label, "min": band.low, "max": band.high}
+            for band in instrument.bands
+        ],
+        "citation": instrument.citation,
+        "interpretation": instrument.interpretation,
+    }
+
+
+def list_instruments() -> dict:
+    """Every instrument Steady scores."""
+    return {"items": [describe(instrument) for instrument in INSTRUMENTS.values()]}
+
+
+def instrument_or_404(instrument_id: str) -> Instrument:
+    """The instrument with this versioned id, or 404."""
+    instrument = INSTRUMENTS.get(instrument_id)
+    if instrument is None:
+        raise NotFound(f"There is no instrument {instrument_id!r}; GET /api/v1/instruments.")
+    return instrument
+
+
+def patient_instrument_or_404(instrument_id: str) -> Instrument:
+    """An instrument patients answer themselves, or 404 (unknown, or a clinician's)."""
+    instrument = instrument_or_404(instrument_id)
+    if instrument.completed_by != PATIENT:
+        raise NotFound(
+            f"{instrument.id} is observed by a clinician, not answered by the patient: it has "
+            "no patient responses (a counselor records it as an observation)."
+        )
+    return instrument
+
+
+def scored_items(instrument: Instrument, items: dict) -> Scored:
+    """Score a complete response, or 422 naming every missing, unknown or invalid item."""
+    errors = item_errors(instrument, items)
+    if errors:
+        raise ValidationFailed(
+            f"Every item of {instrument.id} must be answered with one of its values, and no "
+            "other item sent; see errors.",
+            errors={f"items.{item_id}": messages for item_id, messages in errors.items()},
+        )
+    return score(instrument, items)
+
+
+def _ordered(instrument: Instrument, items: dict) -> dict[str, int]:
+    """The items in the instrument's order (as stored and shown)."""
+    return {item_id: items[item_id] for item_id in instrument.item_ids}
+
+
+# --- Patients' responses -----------------------------------------------------------------
+
+_responses = InstrumentResponse.__table__
+_r = _responses.c
+RESPONSE_ROW = (
+    _r.instrument_id,
+    _r.instrument_version,
+    _r.date,
+    _r["items"],
+    _r.total,
+    _r.band,
+    _r.version,
+    _r.created_at,
+    _r.updated_at,
+)
+_THE_RESPONSE = (
+    _r.patient_id == bindparam("owner"),
+    _r.instrument_id == bindparam("instrument"),
+    _r.date == bindparam("day"),
+)
+_RESPONSE = select(*RESPONSE_ROW).where(*_THE_RESPONSE)
+_RESPONSES_IN_RANGE = (
+    select(*RESPONSE_ROW)
+    .where(
+        _r.patient_id == bindparam("owner"),
+        _r.instrument_id == bindparam("instrument"),
+        _r.date.between(bindparam("start"), bindparam("end")),
+    )
+    .order_by(_r.date)
+)
+_NEW_CONTENT = ("instrument_version", "items", "total", "band", "version")
+# SET parameters may not share the columns' names, hence "new_".
+_NEW_VALUES = {
+    **{name: bindparam(f"new_{name}") for name in _NEW_CONTENT},
+    "updated_at": bindparam("now"),
+}
+_REPLACE_EXISTING = (
+    update(_responses).where(*_THE_RESPONSE).values(_NEW_VALUES).returning(*RESPONSE_ROW)
+)
+_CONDITIONAL_UPDATE = (
+    update(_responses)
+    .where(*_THE_RESPONSE, _r.version == bindparam("expected"))
+    .values(_NEW_VALUES)
+    .returning(*RESPONSE_ROW)
+)
+_DELETE_RESPONSE = delete(_responses).where(*_THE_RESPONSE)
+
+
+def _build_upsert(dialect, *, create_only: bool):
+    """Insert the day's response, or (unless create-only) replace it: one atomic statement."""
+    insert = dialect.insert(_responses)
+    key = [_r.patient_id, _r.instrument_id, _r.date]
+    if create_only:
+        return insert.on_conflict_do_nothing(index_elements=key).returning(*RESPONSE_ROW)
+    replaced = {name: insert.excluded[name] for name in (*_NEW_CONTENT, "updated_at")}
+    return insert.on_conflict_do_update(index_elements=key, set_=replaced).returning(*RESPONSE_ROW)
+
+
+_UPSERT = {
+    (name, create_only): _build_upsert(dialect, create_only=create_only)
+    for name, dialect in (("sqlite", sqlite), ("postgresql", postgresql))
+    for create_only in (False, True)
+}
+
+
+@dataclass(frozen=True, slots=True)
+class StoredResponse:
+    """A stored response as the API shows it, with the version its ETag is made of."""
+
+    instrument_id: str
+    instrument_version: str
+    date: date
+    items: dict
+    total: int
+    band: str | None
+    version: str
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SavedResponse:
+    """A stored response and whether the PUT created it."""
+
+    row: StoredResponse
+    created: bool
+
+
+def response_etag(row: StoredResponse) -> str:
+    """Strong entity tag of a stored response's current version."""
+    return f'"{row.version}"'
+
+
+def _stored(row) -> StoredResponse | None:
+    """A StoredResponse of a row, if there is one."""
+    return None if row is None else StoredResponse(*row)
+
+
+def _response(patient_id: str, instrument_id: str, day: date) -> StoredResponse | None:
+    """A patient's response to an instrument for a day, if any."""
+    params = {"owner": patient_id, "instrument": instrument_id, "day": day}
+    return _stored(db.session.execute(_RESPONSE, params).first())
+
+
+def get_response_or_404(patient: Principal, instrument_id: str, day: date) -> StoredResponse:
+    """A patient's own response to an instrument for a day, or 404."""
+    instrument = patient_instrument_or_404(instrument_id)
+    row = _response(patient.id, instrument.id, day)
+    if row is None:
+        raise NotFound(f"There is no {instrument.id} response for this day.")
+    return row
+
+
+def list_responses(
+    patient: Principal,
+    instrument_id: str,
+    start: date | None,
+    end: date | None,
+    page: int,
+    page_size: int,
+) -> dict:
+    """One page of a patient's responses to an instrument in date order (default: 90 days)."""
+    instrument = patient_instrument_or_404(instrument_id)
+    start, end = resolve_range(patient.timezone, start, end, default_days=LIST_DEFAULT_DAYS)
+    params = {"owner": patient.id, "instrument": instrument.id, "start": start, "end": end}
+    rows, total = fetch_page(
+        db.session, _RESPONSES_IN_RANGE, params, page=page, page_size=page_size
+    )
+    body = page_of(
+        [StoredResponse(*row) for row in rows], page=page, page_size=page_size, total_items=total
+    )
+    return {**body, "start": start, "end": end}
+
+
+def _refused(
+    preconditions: Preconditions, failure: Failure, existing: StoredResponse | None
+) -> PreconditionFailed:
+    """The 412 of a PUT ruled out by If-Match or If-None-Match, saying which case it is."""
+    etag = response_etag(existing) if existing else None
+    return precondition_refusal(preconditions, failure, etag, "response")
+
+
+def _write_response(
+    patient: Principal,
+    instrument: Instrument,
+    day: date,
+    content: dict,
+    preconditions: Preconditions,
+    existing: StoredResponse | None,
+) -> tuple[StoredResponse, bool]:
+    """Store the day's response in one statement in which the conditions hold; (row, created)."""
+    dialect = db.session.get_bind().dialect.name
+    now = utcnow()
+    if preconditions.if_match is None:
+        # Unconditional: an atomic upsert, so a concurrent PUT of the same day is never
+        # mistaken for a stale If-Match; the last write wins, as the client asked.
+        statement = _UPSERT[dialect, preconditions.create_only]
+        values = {
+            **content,
+            "id": new_id(),
+            "patient_id": patient.id,
+            "instrument_id": instrument.id,
+            "date": day,
+            "created_at": now,
+            "updated_at": now,
+        }
+        row = db.session.execute(statement, values).first()
+        if row is None:  # PostgreSQL: another request created the day since we read it
+            raise _refused(preconditions, Failure.EXISTS, None)
+        return StoredResponse(*row), row.created_at == now
+    params = {
+        **{f"new_{name}": value for name, value in content.items()},
+        "owner": patient.id,
+        "instrument": instrument.id,
+        "day": day,
+        "now": now,
+    }
+    if preconditions.if_match.star_tag:
+        row = db.session.execute(_REPLACE_EXISTING, params).first()
+    else:
+        row = db.session.execute(_CONDITIONAL_UPDATE, {**params, "expected": existing.version})
+        row = row.first()
+    if row is None:  # PostgreSQL: another request changed or deleted the day since
+        raise _refused(preconditions, Failure.CHANGED, None)
+    return StoredResponse(*row), False
+
+
+@retry_on_conflict
+def save_response(
+    *,
+    patient: Principal,
+    instrument_id: str,
+    day: date,
+    items: dict,
+    preconditions: Preconditions = NO_PRECONDITIONS,
+) -> SavedResponse:
+    """Create or replace a patient's complete response for a day, scored, in one commit."""
+    instrument = patient_instrument_or_404(instrument_id)
+    check_loggable_day(patient.timezone, day)
+    scored = scored_items(instrument, items)
+    items = _ordered(instrument, items)
+    begin_write(db.session)
+    existing = _response(patient.id, instrument.id, day)
+    if (
+        existing is not None
+        and existing.items == items
+        and existing.instrument_version == instrument.version
+    ):
+        # A retried PUT whose first attempt already landed: nothing to change, so it
+        # succeeds whatever its conditions say (RFC 9110 13.1: the change was applied).
+        db.session.commit()
+        return SavedResponse(existing, False)
+    failure = preconditions.failure(None if existing is None else existing.version)
+    if failure is not None:
+        db.session.rollback()
+        raise _refused(preconditions, failure, existing)
+    content = {
+        "instrument_version": instrument.version,
+        "items": items,
+        "total": scored.total,
+        "band": scored.band.code if scored.band else None,
+        # Random per write, so an ETag never repeats even if a day is re-created.
+        "version": new_id().replace("-", ""),
+    }
+    try:
+        row, created = _write_response(patient, instrument, day, content, preconditions, existing)
+        db.session.commit()
+    except PreconditionFailed:
+        db.session.rollback()
+        raise
+    except IntegrityError:
+        # The patient's account was deleted while this PUT ran: the sign-in has ended.
+        db.session.rollback()
+        if db.session.get(User, patient.id) is None:
+            raise Unauthorized(SIGNED_OUT) from None
+        raise
+    return SavedResponse(row, created)
+
+
+def delete_response(*, patient: Principal, instrument_id: str, day: date) -> None:
+    """Delete a patient's response for a day, or 404."""
+    instrument = patient_instrument_or_404(instrument_id)
+    begin_write(db.session)
+    params = {"owner": patient.id, "instrument": instrument.id, "day": day}
+    if db.session.execute(_DELETE_RESPONSE, params).rowcount == 0:
+        db.session.rollback()
+        raise NotFound(f"There is no {instrument.id} response for this day.")
+    db.session.commit()
+
+
+def responses_for_counselor(
+    *,
+    counselor: Principal,
+    patient_id: str,
+    instrument_id: str,
+    start: date | None,
+    end: date | None,
+    page: int,
+    page_size: int,
+) -> dict:
+    """A page of a sharing patient's responses (share scope `checkins`), logged."""
+    with policy.disclosure(counselor, patient_id, "checkins", "instrument_responses_viewed") as (
+        _share,
+        patient,
+        detail,
+    ):
+        result = list_responses(patient, instrument_id, start, end, page, page_size)
+        detail.update(
+            instrument_id=instrument_id, start=result["start"], end=result["end"], page=page
+        )
+    return result
+
+
+# --- Clinicians' observations ------------------------------------------------------------
+
+_observations = InstrumentObservation.__table__
+_o = _observations.c
+_observers = User.__table__.alias("observers")
+_OBSERVATION_ROW = (
+    _o.id,
+    _o.instrument_id,
+    _o.instrument_version,
+    _o.observed_at,
+    _o.date,
+    _o["items"],
+    _o.total,
+    _o.band,
+    _o.created_at,
+    _o.observer_id,
+    _observers.c.display_name,
+)
+_WITH_OBSERVER = _observations.outerjoin(_observers, _observers.c.id == _o.observer_id)
+_OBSERVATIONS_IN_RANGE = (
+    select(*_OBSERVATION_ROW)
+    .select_from(_WITH_OBSERVER)
+    .where(
+        _o.patient_id == bindparam("owner"), _o.date.between(bindparam("start"), bindparam("end"))
+    )
+    .order_by(_o.observed_at, _o.id)
+)
+_SAME_MOMENT = (
+    select(*_OBSERVATION_ROW)
+    .select_from(_WITH_OBSERVER)
+    .where(
+        _o.patient_id == bindparam("owner"),
+        _o.observer_id == bindparam("observer"),
+        _o.observed_at == bindparam("moment"),
+    )
+)
+
+
+def _build_insert_new_observation(dialect):
+    """Insert an observation unless its observer recorded one at that moment: no row back then."""
+    insert = dialect.insert(_observations)
+    return insert.on_conflict_do_nothing(
+        index_elements=[_o.patient_id, _o.observer_id, _o.observed_at]
+    ).returning(_o.id)
+
+
+_INSERT_NEW_OBSERVATION = {
+    "sqlite": _build_insert_new_observation(sqlite),
+    "postgresql": _build_insert_new_observation(postgresql),
+}
+
+
+def present_observation(row) -> dict:
+    """An observation as the API shows it; the observer is null once their account is gone."""
+    *fields, observer_id, observer_name = row
+    names = ("id", "instrument_id", "instrument_version", "observed_at", "date")
+    body = dict(zip((*names, "items", "total", "band", "created_at"), fields, strict=True))
+    body["observer"] = (
+        None if observer_id is None else {"id": observer_id, "display_name": observer_name}
+    )
+    return body
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedObservation:
+    """An observation as shown, and whether this POST created it (False: a retry found it)."""
+
+    body: dict
+    created: bool
+
+
+def _check_observed_at(observed_at: datetime) -> None:
+    """Allow an observation from 2000 up to now (plus a small clock skew), or 422."""
+    if observed_at < EARLIEST_OBSERVATION:
+        raise ValidationFailed(
+            "The observation is too early.",
+            errors={"observed_at": ["Must be 2000-01-01T00:00:00Z or later."]},
+        )
+    if observed_at > utcnow() + CLOCK_SKEW:
+        raise ValidationFailed(
+            "The observation is in the future.",
+            errors={"observed_at": ["Must not be in the future (5 minutes of clock skew)."]},
+        )
+
+
+@retry_on_conflict
+def record_observation(
+    *, counselor: Principal, patient_id: str, items: dict, observed_at: datetime
+) -> RecordedObservation:
+    """Record a counselor's COWS about a sharing patient (scope `assess`), logged, one commit.
+
+    The same observer, moment and items again (a retried POST) answer the stored one and
+    store nothing; the same observer and moment with other items is a 409.
+    """
+    instrument = COWS
+    _check_observed_at(observed_at)
+    scored = scored_items(instrument, items)
+    items = _ordered(instrument, items)
+    with policy.counselor_record(counselor, patient_id, "assess", "observation_recorded") as (
+        _share,
+        patient,
+        detail,
+    ):
+        now = utcnow()
+        values = {
+            "id": new_id(),
+            "patient_id": patient.id,
+            "observer_id": counselor.id,
+            "instrument_id": instrument.id,
+            "instrument_version": instrument.version,
+            "observed_at": observed_at,
+            "date": observed_at.astimezone(ZoneInfo(patient.timezone)).date(),
+            "items": items,
+            "total": scored.total,
+            "band": scored.band.code if scored.band else None,
+            "created_at": now,
+            "updated_at": now,
+        }
+        dialect = db.session.get_bind().dialect.name
+        created = db.session.execute(_INSERT_NEW_OBSERVATION[dialect], values).first()
+        params = {"owner": patient.id, "observer": counselor.id, "moment": observed_at}
+        body = present_observation(db.session.execute(_SAME_MOMENT, params).one())
+        if created is None and body["items"] != items:
+            raise Conflict(
+                "You recorded another observation of this patient at this very moment; "
+                "an observation is not replaced. Check observed_at.",
+                errors={"observed_at": ["You already recorded an observation at this moment."]},
+            )
+        detail.update(observation_id=body["id"], instrument_id=instrument.id, date=body["date"])
+    return RecordedObservation(body, created is not None)
+
+
+def list_observations(
+    patient: Principal, start: date | None, end: date | None, page: int, page_size: int
+) -> dict:
+    """One page of the observations about a patient, oldest first (default: 90 days)."""
+    start, end = resolve_range(patient.timezone, start, end, default_days=LIST_DEFAULT_DAYS)
+    params = {"owner": patient.id, "start": start, "end": end}
+    rows, total = fetch_page(
+        db.session, _OBSERVATIONS_IN_RANGE, params, page=page, page_size=page_size
+    )
+    items = [present_observation(row) for row in rows]
+    return {
+        **page_of(items, page=page, page_size=page_size, total_items=total),
+        "start": start,
+        "end": end,
+    }
+
+
+def observations_for_counselor(
+    *,
+    counselor: Principal,
+    patient_id: str,
+    start: date | None,
+    end: date | None,
+    page: int,
+    page_size: int,
+) -> dict:
+    """A page of the observations about a sharing patient (share scope `assess`), logged."""
+    with policy.disclosure(counselor, patient_id, "assess", "observations_viewed") as (
+        _share,
+        patient,
+        detail,
+    ):
+        result = list_observations(patient, start, end, page, page_size)
+        detail.update(start=result["start"], end=result["end"], page=page)
+    return result
