@@ -92,6 +92,8 @@ class PdfReport:
     region: str | None = None
     # For a counselor's export: the 42 CFR Part 2 notice and the consent's scope, in words.
     disclosure: Sequence[str] = ()
+    # Instrument results (an instrument_sections.PdfInstruments); None or empty: no section.
+    instruments: Any = None
 
 
 def resolve_font_files(font_dir: str | os.PathLike[str] | None = None) -> tuple[Path, Path]:
@@ -563,6 +565,11 @@ def build_pdf(report: PdfReport, *, font_dir: str | os.PathLike[str] | None = No
 
     pdf.add_page()
     _daily_log(pdf, report)
+    if report.instruments and report.instruments.results:
+        from server.exports.instrument_sections import render_pdf  # builds on this module
+
+        pdf.add_page()
+        render_pdf(pdf, report.instruments)
 
     pdf.add_page()
     _resources(pdf, report)

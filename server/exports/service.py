@@ -14,8 +14,11 @@ from server.errors import ApiError, ValidationFailed
 from server.exports import leases
 from server.exports.csv_export import iter_csv
 from server.exports.fhir_bundle import iter_bundle
+from server.exports.instrument_sections import PdfInstruments
 from server.exports.pdf_report import PdfReport, build_pdf
 from server.extensions import db
+from server.instruments import service as instruments_service
+from server.instruments.definitions import Recorded
 from server.resources import service as resources_service
 from server.sharing import policy
 from server.trends import service as trends_service
@@ -192,11 +195,15 @@ def _prepare(
     `counselor` is who the export is for when it is not the patient's own.
     """
     produced_at = utcnow()
+    # One read for the whole range, whatever the format: the results are few.
+    instruments = instruments_service.recorded_in_range(patient.id, start, end)
     if fmt == "csv":
-        return _prepare_csv(patient, start, end, produced_at, include_notes)
+        return _prepare_csv(patient, start, end, produced_at, include_notes, instruments)
     if fmt == "pdf":
-        return _prepare_pdf(patient, start, end, produced_at, include_notes, disclosure, counselor)
-    return _prepare_fhir(patient, start, end, produced_at, include_notes)
+        return _prepare_pdf(
+            patient, start, end, produced_at, include_notes, disclosure, counselor, instruments
+        )
+    return _prepare_fhir(patient, start, end, produced_at, include_notes, instruments)
 
 
 def _batched(chunks: Iterable[str], size: int) -> Iterator[str]:
@@ -214,7 +221,12 @@ def _batched(chunks: Iterable[str], size: int) -> Iterator[str]:
 
 
 def _prepare_csv(
-    patient: Principal, start: date, end: date, produced_at: datetime, include_notes: bool
+    patient: Principal,
+    start: date,
+    end: date,
+    produced_at: datetime,
+    include_notes: bool,
+    instruments: list[Recorded],
 ) -> Render:
     """Nothing is read up front: rows are paged while the response streams."""
     query = checkins_service.export_rows_query(patient.id, start, end, include_notes=include_notes)
@@ -223,7 +235,12 @@ def _prepare_csv(
     def render() -> Iterator[str]:
         rows = checkins_service.paged_export_rows(engine, query, EXPORT_PAGE_ROWS)
         chunks = iter_csv(
-            rows, start=start, end=end, produced_at=produced_at, include_notes=include_notes
+            rows,
+            start=start,
+            end=end,
+            produced_at=produced_at,
+            include_notes=include_notes,
+            instruments=instruments,
         )
         return _batched(chunks, CHUNK_CHARS)
 
@@ -266,6 +283,7 @@ def _prepare_pdf(
     include_notes: bool,
     disclosure: tuple[str, ...],
     counselor: Principal | None,
+    instruments: list[Recorded],
 ) -> Render:
     """Read the summary, assessment, log and resources; render the report later."""
     trends = trends_service.trends_for(patient, start, end)
@@ -285,6 +303,7 @@ def _prepare_pdf(
         "include_notes": include_notes,
         "resources": _resources(patient.region),
         "disclosure": disclosure,
+        "instruments": PdfInstruments(instruments, patient.timezone),
     }
 
     def render() -> bytes:
@@ -294,7 +313,12 @@ def _prepare_pdf(
 
 
 def _prepare_fhir(
-    patient: Principal, start: date, end: date, produced_at: datetime, include_notes: bool
+    patient: Principal,
+    start: date,
+    end: date,
+    produced_at: datetime,
+    include_notes: bool,
+    instruments: list[Recorded],
 ) -> Render:
     """Nothing is read up front: days are paged and encoded while the response streams."""
     query = checkins_service.export_rows_query(patient.id, start, end, include_notes=include_notes)
@@ -313,6 +337,7 @@ def _prepare_fhir(
             produced_at=produced_at,
             include_notes=include_notes,
             base_url=base_url,
+            instruments=instruments,
         )
         return _batched(chunks, CHUNK_CHARS)
 
