@@ -176,7 +176,7 @@ def render_pdf(pdf, table: PdfInstruments) -> None:
     pdf.ln(1)
     pdf.set_font(FAMILY, "", 9)
     with pdf.table(
-        col_widths=(22, 26, 18, 36, 44),
+        col_widths=(24, 34, 20, 44, 64),
         text_align=("LEFT", "LEFT", "RIGHT", "LEFT", "LEFT"),
         headings_style=FontFace(emphasis="BOLD", fill_color=HEADING_FILL),
         line_height=5.5,
