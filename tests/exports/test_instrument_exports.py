@@ -144,6 +144,7 @@ def export(client, person, fmt, **params):
     response = client.get(
         "/api/v1/export", query_string={"format": fmt, **RANGE, **params}, headers=person.headers
     )
+    response.get_data()  # the whole body: this also hands the person's export lease back
     assert response.status_code == 200, response.data[:500]
     return response
 
@@ -154,6 +155,7 @@ def counselor_export(client, counselor, patient_id, fmt):
         query_string={"format": fmt, **RANGE},
         headers=counselor.headers,
     )
+    response.get_data()  # the whole body: this also hands the counselor's export lease back
     assert response.status_code == 200, response.data[:500]
     return response
 
