@@ -21,6 +21,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from server.common.dates import iso_utc
+
+# The report imports this module only when it draws the section, so this is no cycle.
+from server.exports.pdf_report import FAMILY, HEADING_FILL, STRIPE_FILL, _heading, _line
 from server.instruments.definitions import CLINICIAN, INSTRUMENTS, Instrument, Recorded
 
 NO_PUBLISHED_BAND = "no published band"
@@ -118,6 +121,10 @@ class PdfInstruments:
 
 
 PDF_HEADINGS = ("Date", "Instrument", "Total", "Band", "Recorded as")
+# Millimetres; wide enough that every cell fits on one line (the A4 text width is 186).
+PDF_WIDTHS = (24, 34, 20, 44, 64)
+PDF_ALIGNS = ("L", "L", "R", "L", "L")
+PDF_ROW_HEIGHT = 5.5
 
 
 def short_name(instrument: Instrument) -> str:
@@ -164,27 +171,41 @@ def cited(table: PdfInstruments) -> list[Instrument]:
     return [instrument for instrument in INSTRUMENTS.values() if instrument.id in used]
 
 
+def _grid(pdf, rows: Sequence[Sequence[str]]) -> None:
+    """Draw the rows as a ruled grid of one-line cells, headings repeated on every page.
+
+    Plain cells, not fpdf2's table(): it lays out every cell twice, which for a year of
+    daily results costs seconds.
+    """
+
+    def headings() -> None:
+        pdf.set_font(FAMILY, "B", 9)
+        pdf.set_fill_color(*HEADING_FILL)
+        for width, heading in zip(PDF_WIDTHS, PDF_HEADINGS, strict=True):
+            pdf.cell(width, PDF_ROW_HEIGHT, heading, border=1, fill=True)
+        pdf.ln(PDF_ROW_HEIGHT)
+        pdf.set_font(FAMILY, "", 9)
+        pdf.set_fill_color(*STRIPE_FILL)
+
+    pdf.set_draw_color(150)
+    pdf.set_line_width(0.15)
+    headings()
+    for index, row in enumerate(rows):
+        if pdf.get_y() + PDF_ROW_HEIGHT > pdf.page_break_trigger:
+            pdf.add_page()
+            headings()
+        for width, align, text in zip(PDF_WIDTHS, PDF_ALIGNS, row, strict=True):
+            pdf.cell(width, PDF_ROW_HEIGHT, text, border=1, align=align, fill=index % 2 == 0)
+        pdf.ln(PDF_ROW_HEIGHT)
+    pdf.set_draw_color(0)
+
+
 def render_pdf(pdf, table: PdfInstruments) -> None:
     """Draw the instrument table and, under it, each instrument's name and citation."""
-    # Imported here: this section builds on the report's own layout helpers.
-    from fpdf.fonts import FontFace
-
-    from server.exports.pdf_report import FAMILY, HEADING_FILL, _heading, _line
-
     _heading(pdf, "Withdrawal scales")
     _line(pdf, f"Times are in {table.timezone}.", size=8)
     pdf.ln(1)
-    pdf.set_font(FAMILY, "", 9)
-    with pdf.table(
-        col_widths=(24, 34, 20, 44, 64),
-        text_align=("LEFT", "LEFT", "RIGHT", "LEFT", "LEFT"),
-        headings_style=FontFace(emphasis="BOLD", fill_color=HEADING_FILL),
-        line_height=5.5,
-        padding=(0.5, 1.5),
-    ) as grid:
-        grid.row(PDF_HEADINGS)
-        for row in pdf_rows(table):
-            grid.row(row)
+    _grid(pdf, pdf_rows(table))
     pdf.ln(4)
     for instrument in cited(table):
         _line(pdf, pdf.safe(instrument.name), size=9, bold=True)
