@@ -160,7 +160,7 @@ def _questionnaire(base: str, instrument: Instrument, version: str, resource_id:
         }
         for item in instrument.items
     ]
-    who = "the patient's self-report" if instrument.completed_by == PATIENT else "clinician"
+    who = "the patient (self-report)" if instrument.completed_by == PATIENT else "a clinician"
     return {
         "resourceType": "Questionnaire",
         "id": resource_id,
