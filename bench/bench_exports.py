@@ -323,15 +323,28 @@ def in_process(runs: int) -> None:
 
         scales_patient = sign_up(client, "scales@example.org", "Scales Patient")
         insert_directly(app, scales_patient["id"], end, service.MAX_PDF_DAYS)
+        plain = scales_times(client, scales_patient, year_start, end, runs)
         results = insert_scales(app, scales_patient["id"], end, service.MAX_PDF_DAYS)
-        print(f"1 year with withdrawal scales (366 check-ins, {results} instrument results)")
+        with_scales = scales_times(client, scales_patient, year_start, end, runs)
+        print(f"1 year (366 check-ins), without and with {results} withdrawal-scale results")
         for fmt in ("pdf", "csv", "fhir"):
+            (before, before_size), (after, after_size) = plain[fmt], with_scales[fmt]
+            print(
+                f"  {fmt.upper():<4} median {before:7.1f} -> {after:7.1f} ms"
+                f"  size {before_size / 1e3:6.0f} -> {after_size / 1e3:6.0f} kB"
+            )
 
-            def fetch(fmt=fmt):
-                return get_export(client, scales_patient, fmt, year_start, end)
 
-            taken = median_ms(fetch, runs)
-            print(f"  {fmt.upper():<4} median {taken[0]:7.1f} ms  size {fetch() / 1e3:7.0f} kB")
+def scales_times(client, patient: dict, start: date, end: date, runs: int) -> dict:
+    """Median time and size of each format over the year."""
+    times = {}
+    for fmt in ("pdf", "csv", "fhir"):
+
+        def fetch(fmt=fmt):
+            return get_export(client, patient, fmt, start, end)
+
+        times[fmt] = (median_ms(fetch, runs)[0], fetch())
+    return times
 
 
 def under_load(rounds: int, threads: int) -> None:
