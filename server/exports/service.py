@@ -195,7 +195,7 @@ def _prepare(
     `counselor` is who the export is for when it is not the patient's own.
     """
     produced_at = utcnow()
-    # One read for the whole range, whatever the format: the results are few.
+    # One read for the whole range, whatever the format: a few results a day at most.
     instruments = instruments_service.recorded_in_range(patient.id, start, end)
     if fmt == "csv":
         return _prepare_csv(patient, start, end, produced_at, include_notes, instruments)
