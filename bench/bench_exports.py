@@ -8,7 +8,9 @@ database migrated to head:
 * a 1-year PDF with a 2,000-character note every day (the most a PDF can hold): time,
   pages, size and peak memory;
 * CSV and FHIR over 1, 5 and 10 years (3653 check-ins): time and peak memory while the
-  stream is consumed chunk by chunk, to show memory stays flat as the range grows.
+  stream is consumed chunk by chunk, to show memory stays flat as the range grows;
+* a year with withdrawal scales (366 check-ins, a SOWS-Gossop response every day and a
+  COWS observation twice a week, inserted directly): PDF, CSV and FHIR times.
 
 Then, unless `--skip-server`, against a real gunicorn (`--worker-class gthread --workers 1
 --threads 8`) on a temporary SQLite file migrated with `flask db upgrade`: two people each
@@ -41,6 +43,8 @@ from server.checkins.models import Checkin
 from server.config import TestConfig
 from server.exports import service
 from server.extensions import db
+from server.instruments.definitions import COWS, SOWS_GOSSOP, score
+from server.instruments.models import InstrumentObservation, InstrumentResponse
 
 MIGRATIONS = os.path.join(os.path.dirname(__file__), "..", "migrations")
 PASSWORD = "correct horse battery"
@@ -125,6 +129,41 @@ def insert_directly(app, patient_id: str, end: date, days: int, *, full_notes=Fa
             )
         db.session.add_all(rows)
         db.session.commit()
+
+
+def random_items(rng: random.Random, instrument) -> dict[str, int]:
+    return {item.item_id: rng.choice(item.values) for item in instrument.items}
+
+
+def insert_scales(app, patient_id: str, end: date, days: int) -> int:
+    """A SOWS-Gossop response every day and a COWS observation twice a week; how many."""
+    rng = random.Random(3)
+    rows = []
+    for index in range(days):
+        day = end - timedelta(days=days - 1 - index)
+        at = datetime(day.year, day.month, day.day, 20, 0, tzinfo=UTC)
+        for instrument, observed in ((SOWS_GOSSOP, False), (COWS, index % 7 in (0, 3))):
+            if instrument is COWS and not observed:
+                continue
+            items = random_items(rng, instrument)
+            scored = score(instrument, items)
+            common = {
+                "patient_id": patient_id,
+                "instrument_id": instrument.id,
+                "instrument_version": instrument.version,
+                "date": day,
+                "items": items,
+                "total": scored.total,
+                "band": scored.band.code if scored.band else None,
+            }
+            if observed:
+                rows.append(InstrumentObservation(observed_at=at, **common))
+            else:
+                rows.append(InstrumentResponse(version=uuid.uuid4().hex, **common))
+    with app.app_context():
+        db.session.add_all(rows)
+        db.session.commit()
+    return len(rows)
 
 
 def median_ms(fn, runs: int) -> tuple[float, float, float]:
@@ -281,6 +320,31 @@ def in_process(runs: int) -> None:
         print(f"  {pages} pages, {len(body) / 1e6:.2f} MB, peak mem {peak / 1e6:.1f} MB\n")
 
         streamed_formats(client, decade_patient, end, max(runs // 3, 3))
+
+        scales_patient = sign_up(client, "scales@example.org", "Scales Patient")
+        insert_directly(app, scales_patient["id"], end, service.MAX_PDF_DAYS)
+        plain = scales_times(client, scales_patient, year_start, end, runs)
+        results = insert_scales(app, scales_patient["id"], end, service.MAX_PDF_DAYS)
+        with_scales = scales_times(client, scales_patient, year_start, end, runs)
+        print(f"1 year (366 check-ins), without and with {results} withdrawal-scale results")
+        for fmt in ("pdf", "csv", "fhir"):
+            (before, before_size), (after, after_size) = plain[fmt], with_scales[fmt]
+            print(
+                f"  {fmt.upper():<4} median {before:7.1f} -> {after:7.1f} ms"
+                f"  size {before_size / 1e3:6.0f} -> {after_size / 1e3:6.0f} kB"
+            )
+
+
+def scales_times(client, patient: dict, start: date, end: date, runs: int) -> dict:
+    """Median time and size of each format over the year."""
+    times = {}
+    for fmt in ("pdf", "csv", "fhir"):
+
+        def fetch(fmt=fmt):
+            return get_export(client, patient, fmt, start, end)
+
+        times[fmt] = (median_ms(fetch, runs)[0], fetch())
+    return times
 
 
 def under_load(rounds: int, threads: int) -> None:

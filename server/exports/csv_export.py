@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
 from typing import Any
 
 from server.common.dates import iso_utc
+from server.exports import instrument_csv
 
 SOURCE = "self-reported"
 
@@ -76,14 +77,22 @@ def iter_csv(
     end: date,
     produced_at: datetime,
     include_notes: bool,
+    instruments: Sequence[Any] = (),
 ) -> Iterator[str]:
-    """Yield CSV text chunks: the header row, then one row per check-in in range."""
+    """Yield CSV text chunks: the header row, then one row per day with a check-in or result."""
     # Validate eagerly (this is not a generator function) so a bad call fails
     # before the response starts streaming, not halfway through the download.
     if start > end:
         raise ValueError("start must be on or before end")
     meta = [start.isoformat(), end.isoformat(), iso_utc(produced_at), SOURCE]
-    return _generate(checkins, start=start, end=end, meta=meta, include_notes=include_notes)
+    return _generate(
+        checkins,
+        start=start,
+        end=end,
+        meta=meta,
+        include_notes=include_notes,
+        instruments=instruments,
+    )
 
 
 def _generate(
@@ -93,6 +102,7 @@ def _generate(
     end: date,
     meta: list[str],
     include_notes: bool,
+    instruments: Sequence[Any] = (),
 ) -> Iterator[str]:
     """Stream rows through one reused buffer so memory stays flat."""
     buffer = io.StringIO()
@@ -105,9 +115,11 @@ def _generate(
         buffer.truncate(0)
         return chunk
 
-    writer.writerow(header_row(include_notes=include_notes))
+    writer.writerow(
+        header_row(include_notes=include_notes) + instrument_csv.csv_headers(instruments)
+    )
     yield flush()
-    for checkin in checkins:
+    for checkin, instrument_cells in instrument_csv.csv_days(checkins, instruments):
         day: date = checkin.date
         # The file states its range in every row; a row outside it would
         # contradict that claim, so it is left out rather than exported.
@@ -118,5 +130,6 @@ def _generate(
         if include_notes:
             row.append(_cell(checkin.note))
         row.extend(meta_cells)
+        row.extend(_cell(value) for value in instrument_cells)
         writer.writerow(row)
         yield flush()

@@ -5,6 +5,8 @@ Contents: a pseudonymous ``Patient`` (Steady id and display name only), the
 Steady code used (so codes resolve inside the bundle), and per logged day one
 ``QuestionnaireResponse`` (the faithful record) plus one ``Observation`` for
 the 0-40 total, ``derivedFrom`` that response.
+Instrument results (SOWS, COWS), when the range holds any, follow the days:
+see ``fhir_instruments``.
 
 Which day a response describes is its first answer, item ``day`` (type ``date``,
 ``answerDate``), declared in the Questionnaire like every other question: plain R4
@@ -40,7 +42,7 @@ import functools
 import json
 import re
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -235,6 +237,7 @@ def iter_bundle(
     produced_at: datetime,
     include_notes: bool,
     base_url: str = DEFAULT_BASE_URL,
+    instruments: Sequence[Any] = (),
 ) -> Iterator[str]:
     """Yield a FHIR R4 collection Bundle of the check-ins in [start, end] as JSON text.
 
@@ -288,7 +291,17 @@ def iter_bundle(
     day_entries = functools.partial(
         _day_entries, uid=uid, urls=urls, patient_uid=patient_uid, include_notes=include_notes
     )
-    return _generate(opening, checkins, start, end, day_entries)
+    # Imported here: the instrument resources build on this module's helpers.
+    from server.exports.fhir_instruments import iter_entries
+
+    tail = iter_entries(
+        instruments,
+        uid=uid,
+        base=urls["base"],
+        checkin_codesystem=urls["codesystem"],
+        patient_uid=patient_uid,
+    )
+    return _generate(opening, checkins, start, end, day_entries, tail)
 
 
 def _dumps(value: Any) -> str:
@@ -296,12 +309,14 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
-def _generate(opening: str, checkins: Iterable[Any], start: date, end: date, day_entries):
-    """Yield the opening, then each day in range as it arrives, then the closing."""
+def _generate(opening: str, checkins: Iterable[Any], start: date, end: date, day_entries, tail=()):
+    """Yield the opening, then each day in range as it arrives, the tail, then the closing."""
     yield opening
     for checkin in checkins:
         if start <= checkin.date <= end:
             yield "".join("," + _dumps(entry) for entry in day_entries(checkin))
+    for entry in tail:
+        yield "," + _dumps(entry)
     yield "]}"
 
 

@@ -177,6 +177,9 @@ class PdfReport:
         if self.include_notes:
             yield from (checkin.note for checkin in self.checkins if checkin.note)
 
+    # Instrument results (an instrument_pdf.PdfInstruments); None or empty: no section.
+    instruments: Any = None
+
 
 def resolve_font_files(font_dir: str | os.PathLike[str] | None = None) -> tuple[Path, Path]:
     """Return (regular, bold) DejaVu paths: argument, env, FONT_DIR, then matplotlib's copy."""
@@ -847,6 +850,11 @@ def build_pdf(report: PdfReport, *, font_dir: str | os.PathLike[str] | None = No
     # enough that a 2,000-character note takes about 35 lines.
     pdf.add_page(orientation="L")
     _daily_log(pdf, report)
+    if report.instruments and report.instruments.results:
+        from server.exports.instrument_pdf import render_pdf  # builds on this module
+
+        pdf.add_page()
+        render_pdf(pdf, report.instruments)
 
     pdf.add_page(orientation="P")
     _resources(pdf, report)

@@ -14,8 +14,11 @@ from server.errors import ApiError, ValidationFailed
 from server.exports import leases
 from server.exports.csv_export import iter_csv
 from server.exports.fhir_bundle import iter_bundle
+from server.exports.instrument_pdf import PdfInstruments
 from server.exports.pdf_report import PdfReport, build_pdf
 from server.extensions import db
+from server.instruments import service as instruments_service
+from server.instruments.definitions import Recorded
 from server.resources import service as resources_service
 from server.sharing import policy
 from server.trends import service as trends_service
@@ -193,11 +196,15 @@ def _prepare(
     `counselor` is who the export is for when it is not the patient's own.
     """
     produced_at = utcnow()
+    # One read for the whole range, whatever the format: a few results a day at most.
+    instruments = instruments_service.recorded_in_range(patient.id, start, end)
     if fmt == "csv":
-        return _prepare_csv(patient, start, end, produced_at, include_notes)
+        return _prepare_csv(patient, start, end, produced_at, include_notes, instruments)
     if fmt == "pdf":
-        return _prepare_pdf(patient, start, end, produced_at, include_notes, disclosure, counselor)
-    return _prepare_fhir(patient, start, end, produced_at, include_notes)
+        return _prepare_pdf(
+            patient, start, end, produced_at, include_notes, disclosure, counselor, instruments
+        )
+    return _prepare_fhir(patient, start, end, produced_at, include_notes, instruments)
 
 
 def _batched(chunks: Iterable[str], size: int) -> Iterator[str]:
@@ -215,7 +222,12 @@ def _batched(chunks: Iterable[str], size: int) -> Iterator[str]:
 
 
 def _prepare_csv(
-    patient: Principal, start: date, end: date, produced_at: datetime, include_notes: bool
+    patient: Principal,
+    start: date,
+    end: date,
+    produced_at: datetime,
+    include_notes: bool,
+    instruments: list[Recorded],
 ) -> Render:
     """Nothing is read up front: rows are paged while the response streams."""
     query = checkins_service.export_rows_query(patient.id, start, end, include_notes=include_notes)
@@ -224,7 +236,12 @@ def _prepare_csv(
     def render() -> Iterator[str]:
         rows = checkins_service.paged_export_rows(engine, query, EXPORT_PAGE_ROWS)
         chunks = iter_csv(
-            rows, start=start, end=end, produced_at=produced_at, include_notes=include_notes
+            rows,
+            start=start,
+            end=end,
+            produced_at=produced_at,
+            include_notes=include_notes,
+            instruments=instruments,
         )
         return _batched(chunks, CHUNK_CHARS)
 
@@ -267,6 +284,7 @@ def _prepare_pdf(
     include_notes: bool,
     disclosure: tuple[str, ...],
     counselor: Principal | None,
+    instruments: list[Recorded],
 ) -> Render:
     """Read the summary, assessment, log and resources; render the report later."""
     trends = trends_service.trends_for(patient, start, end)
@@ -289,6 +307,7 @@ def _prepare_pdf(
         "timezone": patient.timezone,
         # The same judgement the API gives each day, so the PDF's levels never disagree.
         "judgements": checkins_service.judged_in_range(patient.id, start, end),
+        "instruments": PdfInstruments(instruments, patient.timezone),
     }
 
     def render() -> bytes:
@@ -298,7 +317,12 @@ def _prepare_pdf(
 
 
 def _prepare_fhir(
-    patient: Principal, start: date, end: date, produced_at: datetime, include_notes: bool
+    patient: Principal,
+    start: date,
+    end: date,
+    produced_at: datetime,
+    include_notes: bool,
+    instruments: list[Recorded],
 ) -> Render:
     """Nothing is read up front: days are paged and encoded while the response streams."""
     query = checkins_service.export_rows_query(patient.id, start, end, include_notes=include_notes)
@@ -317,6 +341,7 @@ def _prepare_fhir(
             produced_at=produced_at,
             include_notes=include_notes,
             base_url=base_url,
+            instruments=instruments,
         )
         return _batched(chunks, CHUNK_CHARS)
 

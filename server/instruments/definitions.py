@@ -7,6 +7,7 @@ only a complete set of items has a total (the scales are monotone, so a partial 
 only be a lower bound).
 """
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -61,6 +62,12 @@ class Instrument:
     bands: tuple[Band, ...]
     citation: str
     interpretation: str
+
+    @property
+    def short_name(self) -> str:
+        """The abbreviation in the instrument's name, e.g. "COWS" (else the whole name)."""
+        found = re.search(r"\(([^()]+)\)$", self.name)
+        return found.group(1) if found else self.name
 
     @property
     def total_min(self) -> int:
