@@ -17,6 +17,12 @@ LEVELS: tuple[str, ...] = ("crisis", "severe", "worsening", "stable", "improving
 # The level reported before a patient's first check-in.
 NO_DATA = "no_data"
 
+# The validated instruments' ids (server/instruments/definitions.py defines each one; the
+# judgement rules and the trends name them too).
+SOWS_GOSSOP_ID = "sows-gossop-10"
+SOWS_HANDELSMAN_ID = "sows-handelsman-16"
+COWS_ID = "cows-11"
+
 # What a patient may share with a counselor, in display order ("assess": the counselor may
 # record clinician-observed instruments, COWS, about the patient and read them back).
 SCOPES: tuple[str, ...] = ("checkins", "trends", "status", "export", "assess")

@@ -3,7 +3,9 @@
 Pure functions only: no Flask, no database. The rules live in ``RULES``, one
 small function per rule, listed from most to least urgent so the sequence
 reads like the rules table rendered from ``RULES_DOC``. If no rule raises the
-level, the day is ``stable``.
+level, the day is ``stable``. Instrument results (SOWS responses, COWS
+observations) of the day and of its baseline window are optional input: without
+them a day is judged on its check-ins alone.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
 
 from server.config import env_variable, float_setting, int_setting, refused
-from server.vocabulary import CORE_SYMPTOMS, LEVELS, MAX_TOTAL
+from server.vocabulary import CORE_SYMPTOMS, COWS_ID, LEVELS, MAX_TOTAL, SOWS_GOSSOP_ID
 
 # Most urgent first. "stable" ranks above "improving" only so that the order
 # is total; the rules never produce both for the same day.
@@ -24,6 +26,10 @@ from server.vocabulary import CORE_SYMPTOMS, LEVELS, MAX_TOTAL
 # Averages are floats; a tiny tolerance keeps "exactly at the threshold"
 # firing even when the mean is something like 17.333... + 5.
 _EPSILON = 1e-9
+# COWS bands that make a day severe (server/instruments/definitions.py publishes the bands).
+SEVERE_COWS_BANDS = ("moderately_severe", "severe")
+# SOWS-Gossop totals run 0-30: a larger worsening delta could never fire.
+SOWS_GOSSOP_MAX_TOTAL = 30
 
 
 class CheckinLike(Protocol):
@@ -82,6 +88,26 @@ class CheckinLike(Protocol):
         """Sum of the four core scores (0-40)."""
 
 
+class InstrumentResultLike(Protocol):
+    """What the rules read from a scored instrument result: a SOWS response, a COWS observation."""
+
+    @property
+    def instrument_id(self) -> str:
+        """The instrument's versioned id, e.g. ``cows-11``."""
+
+    @property
+    def date(self) -> dt.date:
+        """The patient's local calendar day the result describes."""
+
+    @property
+    def total(self) -> int:
+        """The instrument's total."""
+
+    @property
+    def band(self) -> str | None:
+        """The published band of the total (COWS only), else None."""
+
+
 def level_rank(level: str) -> int:
     """Return how urgent a level is: higher means more urgent."""
     try:
@@ -114,10 +140,12 @@ class Thresholds:
     worsening_symptom_delta: float = 3.0
     worsening_symptom_min: int = 6
     improving_total_delta: float = 5.0
+    sows_worsening_delta: int = 4
+    sows_baseline_min_responses: int = 2
 
     CONFIG_PREFIX: ClassVar[str] = "JUDGEMENT_"
     # Allowed values per field, inclusive; the deltas (floats) must also be above the low end.
-    # BASELINE_MIN_CHECKINS must also be at most BASELINE_DAYS.
+    # BASELINE_MIN_CHECKINS and SOWS_BASELINE_MIN_RESPONSES must also be at most BASELINE_DAYS.
     BOUNDS: ClassVar[Mapping[str, tuple[int, int]]] = {
         "severe_score": (1, 10),
         "severe_total": (1, MAX_TOTAL),
@@ -129,11 +157,18 @@ class Thresholds:
         "worsening_symptom_delta": (0, 10),
         "worsening_symptom_min": (0, 10),
         "improving_total_delta": (0, MAX_TOTAL),
+        "sows_worsening_delta": (1, SOWS_GOSSOP_MAX_TOTAL),
+        "sows_baseline_min_responses": (1, 90),
     }
+    # Minimum counts in the baseline window: more than the window's days could never be met.
+    AT_MOST_BASELINE_DAYS: ClassVar[tuple[str, ...]] = (
+        "baseline_min_checkins",
+        "sows_baseline_min_responses",
+    )
 
     def __post_init__(self) -> None:
         """Reject windows that would make the rules meaningless."""
-        for name in ("overdose_break_days", "baseline_days", "baseline_min_checkins"):
+        for name in ("overdose_break_days", "baseline_days", *self.AT_MOST_BASELINE_DAYS):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1")
 
@@ -156,14 +191,15 @@ class Thresholds:
                 values[field.name] = int_setting(
                     config, key, default=field.default, low=low, high=high
                 )
-        if values["baseline_min_checkins"] > values["baseline_days"]:
-            key = cls.CONFIG_PREFIX + "BASELINE_MIN_CHECKINS"
-            raise refused(
-                key,
-                config.get(key, values["baseline_min_checkins"]),
-                f"must be at most {env_variable(cls.CONFIG_PREFIX + 'BASELINE_DAYS')} "
-                f"({values['baseline_days']})",
-            )
+        for name in cls.AT_MOST_BASELINE_DAYS:
+            if values[name] > values["baseline_days"]:
+                key = cls.CONFIG_PREFIX + name.upper()
+                raise refused(
+                    key,
+                    config.get(key, values[name]),
+                    f"must be at most {env_variable(cls.CONFIG_PREFIX + 'BASELINE_DAYS')} "
+                    f"({values['baseline_days']})",
+                )
         return cls(**values)
 
 
@@ -207,6 +243,14 @@ class Baseline:
 
 
 @dataclass(frozen=True)
+class InstrumentBaseline:
+    """The mean of one instrument's daily totals in the window just before the current day."""
+
+    responses: int
+    mean_total: float
+
+
+@dataclass(frozen=True)
 class Context:
     """Everything a rule may look at, computed once per assessment."""
 
@@ -215,6 +259,9 @@ class Context:
     baseline_checkin_count: int
     baseline: Baseline | None
     thresholds: Thresholds
+    # The instrument results of the current day, and the SOWS-Gossop baseline before it.
+    instruments_of_day: tuple[InstrumentResultLike, ...] = ()
+    sows_baseline: InstrumentBaseline | None = None
 
 
 RuleCheck = Callable[[Context], Sequence[Facts]]
@@ -338,6 +385,36 @@ def _worsening_symptom(ctx: Context) -> list[Facts]:
         if score >= t.worsening_symptom_min and _at_least(score, mean + t.worsening_symptom_delta):
             found.append({"symptom": name, "score": score, "days": t.baseline_days, "mean": mean})
     return found
+
+
+def _highest_of_day(ctx: Context, instrument_id: str) -> InstrumentResultLike | None:
+    """The day's highest result of an instrument (COWS may be observed several times a day)."""
+    results = [r for r in ctx.instruments_of_day if r.instrument_id == instrument_id]
+    return max(results, key=lambda r: r.total, default=None)
+
+
+def _cows_severe(ctx: Context) -> list[Facts]:
+    observed = _highest_of_day(ctx, COWS_ID)
+    if observed is None or observed.band not in SEVERE_COWS_BANDS:
+        return []
+    return [{"total": observed.total, "band": observed.band.replace("_", " ")}]
+
+
+def _sows_worsening(ctx: Context) -> list[Facts]:
+    t, baseline = ctx.thresholds, ctx.sows_baseline
+    reported = _highest_of_day(ctx, SOWS_GOSSOP_ID)
+    if reported is None or baseline is None:
+        return []
+    if not _at_least(reported.total, baseline.mean_total + t.sows_worsening_delta):
+        return []
+    return [
+        {
+            "total": reported.total,
+            "days": t.baseline_days,
+            "mean": baseline.mean_total,
+            "delta": t.sows_worsening_delta,
+        }
+    ]
 
 
 def _improving(ctx: Context) -> list[Facts]:
@@ -475,6 +552,40 @@ def _worsening_symptom_for_counselor(f: Facts) -> str:
     )
 
 
+# The instruments are named in words: people do not know the ids.
+_COWS = "COWS (Clinical Opiate Withdrawal Scale)"
+_SOWS_GOSSOP = "SOWS-Gossop (Short Opiate Withdrawal Scale)"
+
+
+def _cows_severe_for_patient(f: Facts) -> str:
+    return (
+        f"A clinician's {_COWS} observation today totalled {f['total']}, in the "
+        f"{f['band']} band. Please consider contacting your care team or a clinician today."
+    )
+
+
+def _cows_severe_for_counselor(f: Facts) -> str:
+    return (
+        f"The patient's {_COWS} observation on this day totalled {f['total']}, in the "
+        f"{f['band']} band. They were asked to consider contacting their care team or a "
+        "clinician that day."
+    )
+
+
+def _sows_worsening_for_patient(f: Facts) -> str:
+    return (
+        f"Your {_SOWS_GOSSOP} total is {f['total']}, {f['delta']} or more points above "
+        f"your {f['days']}-day average of {f['mean']:.1f}."
+    )
+
+
+def _sows_worsening_for_counselor(f: Facts) -> str:
+    return (
+        f"The patient's {_SOWS_GOSSOP} total was {f['total']}, {f['delta']} or more points "
+        f"above their {f['days']}-day average of {f['mean']:.1f}."
+    )
+
+
 def _improving_for_patient(f: Facts) -> str:
     return f"Total {f['total']}, down from a {f['days']}-day average of {f['mean']:.1f}."
 
@@ -534,6 +645,17 @@ RULES: tuple[Rule, ...] = (
         _dehydration_for_counselor,
     ),
     Rule(
+        "cows_severe",
+        "severe",
+        _cows_severe,
+        lambda t: (
+            "The day's COWS observation (its highest, if there are several) is in the "
+            "moderately severe or the severe band."
+        ),
+        _cows_severe_for_patient,
+        _cows_severe_for_counselor,
+    ),
+    Rule(
         "overdose_risk",
         "worsening",
         _overdose_risk,
@@ -569,6 +691,19 @@ RULES: tuple[Rule, ...] = (
         ),
         _worsening_symptom_for_patient,
         _worsening_symptom_for_counselor,
+    ),
+    Rule(
+        "sows_worsening",
+        "worsening",
+        _sows_worsening,
+        lambda t: (
+            "With SOWS-Gossop responses on at least SOWS_BASELINE_MIN_RESPONSES "
+            f"({t.sows_baseline_min_responses}) of the previous BASELINE_DAYS "
+            f"({t.baseline_days}) days, the day's SOWS-Gossop total is at least their mean + "
+            f"SOWS_WORSENING_DELTA ({t.sows_worsening_delta})."
+        ),
+        _sows_worsening_for_patient,
+        _sows_worsening_for_counselor,
     ),
     Rule(
         "improving",
@@ -627,12 +762,34 @@ def _baseline(
     )
 
 
+def _instrument_baseline(
+    results: Iterable[InstrumentResultLike],
+    instrument_id: str,
+    current_date: dt.date,
+    thresholds: Thresholds,
+) -> InstrumentBaseline | None:
+    """Average an instrument's daily totals in the baseline window, if enough days have one."""
+    window_start = current_date - dt.timedelta(days=thresholds.baseline_days)
+    by_day: dict[dt.date, int] = {}
+    for r in results:
+        if r.instrument_id == instrument_id and window_start <= r.date < current_date:
+            by_day[r.date] = max(r.total, by_day.get(r.date, r.total))
+    if len(by_day) < thresholds.sows_baseline_min_responses:
+        return None
+    return InstrumentBaseline(len(by_day), sum(by_day.values()) / len(by_day))
+
+
 def assess(
     current: CheckinLike,
     history: Iterable[CheckinLike],
     thresholds: Thresholds = Thresholds(),  # noqa: B008 - frozen, safe to share
+    instruments: Iterable[InstrumentResultLike] = (),
 ) -> Assessment:
-    """Judge ``current`` against the patient's earlier check-ins in ``history``."""
+    """Judge ``current`` against the patient's earlier check-ins in ``history``.
+
+    ``instruments`` holds the patient's instrument results of the day and of the baseline
+    window before it (others are ignored); none leaves the day judged on check-ins alone.
+    """
     # Callers may pass extra rows; anything not strictly earlier is ignored.
     earlier = sorted(
         (c for c in history if c.date < current.date),
@@ -640,12 +797,15 @@ def assess(
         reverse=True,
     )
     baseline_count, baseline = _baseline(earlier, current.date, thresholds)
+    instruments = tuple(instruments)
     ctx = Context(
         current=current,
         earlier_newest_first=tuple(earlier),
         baseline_checkin_count=baseline_count,
         baseline=baseline,
         thresholds=thresholds,
+        instruments_of_day=tuple(r for r in instruments if r.date == current.date),
+        sows_baseline=_instrument_baseline(instruments, SOWS_GOSSOP_ID, current.date, thresholds),
     )
 
     fired: list[tuple[Rule, Reason]] = []

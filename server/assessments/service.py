@@ -2,7 +2,13 @@
 
 from collections.abc import Iterable
 
-from server.assessments.judgement import Assessment, CheckinLike, Thresholds, assess
+from server.assessments.judgement import (
+    Assessment,
+    CheckinLike,
+    InstrumentResultLike,
+    Thresholds,
+    assess,
+)
 from server.auth.models import Principal
 from server.common.settings import settings
 from server.resources import service as resources_service
@@ -28,9 +34,18 @@ def history_needed() -> int:
     return max(rules.baseline_days, rules.overdose_break_days)
 
 
-def judge(checkin: CheckinLike, history: Iterable[CheckinLike]) -> Assessment:
-    """Apply the rules to a check-in against the earlier check-ins given."""
-    return assess(checkin, history, thresholds())
+def judge(
+    checkin: CheckinLike,
+    history: Iterable[CheckinLike],
+    instruments: Iterable[InstrumentResultLike] = (),
+) -> Assessment:
+    """Apply the rules to a check-in against the earlier check-ins (and instrument results)."""
+    return assess(checkin, history, thresholds(), instruments)
+
+
+def instrument_days_needed() -> int:
+    """How many days before a judged day its instrument results are read (the baseline)."""
+    return thresholds().baseline_days
 
 
 def _reason_codes(judged: Assessment) -> set[str]:

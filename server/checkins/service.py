@@ -8,6 +8,7 @@ slotted record reads its fields several times faster than a Row does.
 """
 
 import uuid
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, make_dataclass
 from datetime import date, datetime, timedelta
@@ -41,6 +42,8 @@ from server.errors import (
     error_details,
 )
 from server.extensions import db
+from server.instruments import service as instruments_service
+from server.instruments.signals import result_recorded
 from server.sharing import policy
 from server.vocabulary import CHECKIN_CONTENT, CORE_SYMPTOMS, OPTIONAL_EXTRAS
 
@@ -295,6 +298,17 @@ def _judgement_rows(patient_id: str, day: date) -> Sequence[StoredDay]:
     return newest(patient_id, assessments_service.history_needed() + 1, up_to=day)
 
 
+def _instrument_window(day: date) -> tuple[date, date]:
+    """The days whose instrument results a day's judgement reads: its baseline and itself."""
+    return day - timedelta(days=assessments_service.instrument_days_needed()), day
+
+
+def _instrument_results(patient_id: str, first: date, last: date) -> list:
+    """The instrument results the judgements of the days `first`..`last` read (one statement)."""
+    start, end = _instrument_window(first)[0], last
+    return instruments_service.day_results(patient_id, start, end)
+
+
 def _present(
     patient: Principal, judged: Assessment | None, shares=None, resource_owners=None
 ) -> dict:
@@ -318,26 +332,47 @@ def _present(
 def status(patient: Principal, *, viewer: Principal | None = None) -> dict:
     """The assessment of the patient's latest check-in (or no_data), as `viewer` may see it."""
     rows = newest(patient.id, assessments_service.history_needed() + 1)
-    judged = assessments_service.judge(rows[0], rows[1:]) if rows else None
+    judged = None
+    if rows:
+        results = _instrument_results(patient.id, rows[0].date, rows[0].date)
+        judged = assessments_service.judge(rows[0], rows[1:], results)
     if viewer is None:
         return _present(patient, judged)
     # A counselor sees their own resources, never those of the patient's other counselors.
     return _present(patient, judged, resource_owners=policy.resource_owner_ids(viewer))
 
 
-def judged_in_range(patient_id: str, start: date, end: date) -> dict[date, Assessment]:
-    """The judgement of each logged day in a range, each against its own earlier check-ins."""
+def _judged_rows_in_range(patient_id: str, start: date, end: date) -> list[tuple]:
+    """Each logged day in a range with its judgement, newest first (three statements at most)."""
     params = {"patient_id": patient_id, "start": start, "end": end}
     count = db.session.scalar(_COUNT_IN_RANGE, params)
     if not count:
-        return {}
+        return []
     history = assessments_service.history_needed()
     # Newest first: the range's days, then the check-ins the oldest of them is judged on.
     rows = newest(patient_id, count + history, up_to=end)
-    return {
-        rows[i].date: assessments_service.judge(rows[i], rows[i + 1 : i + 1 + history])
+    results = _instrument_results(patient_id, rows[count - 1].date, rows[0].date)
+    result_days = [result.date for result in results]
+
+    def results_for(day: date) -> list:
+        """The results (sorted by day) of the day's own instrument window."""
+        first, last = _instrument_window(day)
+        return results[bisect_left(result_days, first) : bisect_right(result_days, last)]
+
+    return [
+        (
+            rows[i],
+            assessments_service.judge(
+                rows[i], rows[i + 1 : i + 1 + history], results_for(rows[i].date)
+            ),
+        )
         for i in range(count)
-    }
+    ]
+
+
+def judged_in_range(patient_id: str, start: date, end: date) -> dict[date, Assessment]:
+    """The judgement of each logged day in a range, each against its own earlier days."""
+    return {row.date: judged for row, judged in _judged_rows_in_range(patient_id, start, end)}
 
 
 @dataclass(frozen=True)
@@ -353,17 +388,33 @@ def recent_of(patients: Sequence[Principal], days: int) -> dict[str, Recent]:
     """Each patient's recent picture, in one statement for any number of patients."""
     needed = max(assessments_service.history_needed() + 1, days)
     rows_by_patient = newest_per_patient([patient.id for patient in patients], needed)
+    # One more statement for everyone: the instrument results around each latest check-in.
+    results_by_patient = instruments_service.day_results_on(
+        {
+            patient_id: _days_from(*_instrument_window(rows[0].date))
+            for patient_id, rows in rows_by_patient.items()
+            if rows
+        }
+    )
     recent = {}
     for patient in patients:
         rows = rows_by_patient[patient.id]
         today = local_today(patient.timezone)
         first = today - timedelta(days=days - 1)
+        judged = None
+        if rows:
+            judged = assessments_service.judge(rows[0], rows[1:], results_by_patient[patient.id])
         recent[patient.id] = Recent(
             latest=rows[0] if rows else None,
-            judged=assessments_service.judge(rows[0], rows[1:]) if rows else None,
+            judged=judged,
             days_logged=sum(1 for row in rows if first <= row.date <= today),
         )
     return recent
+
+
+def _days_from(first: date, last: date) -> list[date]:
+    """Every day from `first` to `last` inclusive."""
+    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
 
 
 def _refused(
@@ -454,7 +505,8 @@ def save_day(
     if existing is not None and content_of(existing) == data:
         # A retried PUT whose first attempt already landed: nothing to change, so it
         # succeeds whatever its conditions say (RFC 9110 13.1: the change was applied).
-        assessment = _present(patient, assessments_service.judge(existing, history))
+        results = _instrument_results(patient.id, day, day)
+        assessment = _present(patient, assessments_service.judge(existing, history, results))
         db.session.commit()
         return SavedDay(existing, False, assessment)
     failure = preconditions.failure(None if existing is None else existing.version)
@@ -463,7 +515,8 @@ def save_day(
         raise _refused(preconditions, failure, existing)
     try:
         row, created = _write(patient, day, data, preconditions, existing)
-        judged = assessments_service.judge(row, history)
+        results = _instrument_results(patient.id, day, day)
+        judged = assessments_service.judge(row, history, results)
         # Every alarming day calls for resources, so one condition covers both reads.
         needs_shares = assessments_service.needs_resources(judged)
         shares = policy.active_shares_of_patient(patient) if needs_shares else ()
@@ -489,6 +542,30 @@ def save_day(
             raise Unauthorized(SIGNED_OUT) from None
         raise
     return SavedDay(row, created, assessment)
+
+
+@result_recorded.connect
+def rejudge_after_instrument_result(patient: Principal, *, day: date, **_extra) -> None:
+    """Re-judge the logged days a new instrument result bears on, and their alerts.
+
+    A result of `day` counts in that day's judgement and in the SOWS baseline of the
+    days after it. Runs in the instrument write's transaction, which commits.
+    """
+    last = day + timedelta(days=assessments_service.instrument_days_needed())
+    judged_days = _judged_rows_in_range(patient.id, day, last)
+    if not judged_days:
+        return
+    alarming = any(alerts_service.is_alarming(judged) for _row, judged in judged_days)
+    shares = policy.active_shares_of_patient(patient) if alarming else ()
+    for row, judged in judged_days:
+        alerts_service.record_for_day(
+            patient_id=patient.id,
+            day=row.date,
+            judged=judged,
+            shares=policy.alert_shares(shares, day_logged_at=row.created_at),
+            # The day's judgement changed as a correction would change it.
+            replaced=True,
+        )
 
 
 def delete_day(*, patient: Principal, day: date) -> None:

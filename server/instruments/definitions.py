@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from server.vocabulary import COWS_ID, SOWS_GOSSOP_ID, SOWS_HANDELSMAN_ID
+
 # Who completes an instrument.
 PATIENT = "patient"
 CLINICIAN = "clinician"
@@ -108,7 +110,7 @@ def _items(labels: Mapping[str, str], options: tuple[Option, ...]) -> tuple[Item
 
 
 SOWS_GOSSOP = Instrument(
-    id="sows-gossop-10",
+    id=SOWS_GOSSOP_ID,
     version="1",
     name="Short Opiate Withdrawal Scale (SOWS-Gossop)",
     completed_by=PATIENT,
@@ -141,7 +143,7 @@ SOWS_GOSSOP = Instrument(
 )
 
 SOWS_HANDELSMAN = Instrument(
-    id="sows-handelsman-16",
+    id=SOWS_HANDELSMAN_ID,
     version="1",
     name="Subjective Opiate Withdrawal Scale (SOWS-Handelsman)",
     completed_by=PATIENT,
@@ -184,7 +186,7 @@ SOWS_HANDELSMAN = Instrument(
 )
 
 COWS = Instrument(
-    id="cows-11",
+    id=COWS_ID,
     version="1",
     name="Clinical Opiate Withdrawal Scale (COWS)",
     completed_by=CLINICIAN,

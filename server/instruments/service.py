@@ -6,11 +6,13 @@ observation is recorded by a counselor through a share that includes `assess`. O
 complete response with allowed values is stored, so every stored total is a real one.
 """
 
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from operator import itemgetter
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import and_, bindparam, delete, select, tuple_, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -32,6 +34,7 @@ from server.instruments.definitions import (
     score,
 )
 from server.instruments.models import InstrumentObservation, InstrumentResponse
+from server.instruments.signals import result_recorded
 from server.sharing import policy
 
 LIST_DEFAULT_DAYS = 90
@@ -337,6 +340,7 @@ def save_response(
     }
     try:
         row, created = _write_response(patient, instrument, day, content, preconditions, existing)
+        announce_recorded(patient, day)
         db.session.commit()
     except PreconditionFailed:
         db.session.rollback()
@@ -358,6 +362,7 @@ def delete_response(*, patient: Principal, instrument_id: str, day: date) -> Non
     if db.session.execute(_DELETE_RESPONSE, params).rowcount == 0:
         db.session.rollback()
         raise NotFound(f"There is no {instrument.id} response for this day.")
+    announce_recorded(patient, day)
     db.session.commit()
 
 
@@ -513,6 +518,8 @@ def record_observation(
                 errors={"observed_at": ["You already recorded an observation at this moment."]},
             )
         detail.update(observation_id=body["id"], instrument_id=instrument.id, date=body["date"])
+        if created is not None:
+            announce_recorded(patient, values["date"])
     return RecordedObservation(body, created is not None)
 
 
@@ -606,3 +613,85 @@ def recorded_in_range(patient_id: str, start: date, end: date) -> list[Recorded]
     # The id last: two results at the same moment still come in one stable order.
     recorded.sort(key=lambda r: (r.day, r.observed_at or r.recorded_at, r.instrument_id, r.id))
     return recorded
+
+
+# --- Reads for judgement and trends ------------------------------------------------------
+# The SOWS responses and the COWS observations come back together (UNION ALL) in one
+# statement per judged range or set of patients, never one per day.
+
+_RESPONSE = InstrumentResponse.__table__.c
+_OBSERVATION = InstrumentObservation.__table__.c
+
+
+@dataclass(frozen=True, slots=True)
+class DayResult:
+    """An instrument's result on a patient's local day (satisfies InstrumentResultLike).
+
+    A COWS may be observed several times a day: the day's result is its highest
+    observation, and `results` says how many there were.
+    """
+
+    instrument_id: str
+    date: date
+    total: int
+    band: str | None
+    results: int
+
+
+def _of_both_tables(where) -> object:
+    """Owner, instrument, day, total and band of the responses and observations `where` picks."""
+    return union_all(
+        *(
+            select(c.patient_id, c.instrument_id, c.date, c.total, c.band).where(where(c))
+            for c in (_RESPONSE, _OBSERVATION)
+        )
+    )
+
+
+_RESULTS_IN_RANGE = _of_both_tables(
+    lambda c: and_(
+        c.patient_id == bindparam("patient_id"),
+        c.date.between(bindparam("start"), bindparam("end")),
+    )
+)
+_RESULTS_ON_DAYS = _of_both_tables(
+    lambda c: tuple_(c.patient_id, c.date).in_(bindparam("patient_days", expanding=True))
+)
+
+
+def _per_day(rows: Iterable[Sequence]) -> list[DayResult]:
+    """One result per instrument and day (the highest), ordered by day, then instrument."""
+    of_day: dict[tuple[date, str], list[tuple[int, str | None]]] = {}
+    for instrument_id, day, total, band in rows:
+        of_day.setdefault((day, instrument_id), []).append((total, band))
+    return [
+        DayResult(instrument_id, day, *max(results, key=itemgetter(0)), len(results))
+        for (day, instrument_id), results in sorted(of_day.items())
+    ]
+
+
+def day_results(patient_id: str, start: date, end: date) -> list[DayResult]:
+    """A patient's instrument results per day between two days inclusive, in one statement."""
+    params = {"patient_id": patient_id, "start": start, "end": end}
+    rows = db.session.execute(_RESULTS_IN_RANGE, params)
+    return _per_day(row[1:] for row in rows)
+
+
+def day_results_on(days_by_patient: Mapping[str, Iterable[date]]) -> dict[str, list[DayResult]]:
+    """Each patient's instrument results on the days given, in one statement for any number."""
+    pairs = [(patient_id, day) for patient_id, days in days_by_patient.items() for day in days]
+    by_patient: dict[str, list] = {patient_id: [] for patient_id in days_by_patient}
+    if not pairs:
+        return by_patient
+    for row in db.session.execute(_RESULTS_ON_DAYS, {"patient_days": pairs}):
+        by_patient[row[0]].append(row[1:])
+    return {patient_id: _per_day(rows) for patient_id, rows in by_patient.items()}
+
+
+def announce_recorded(patient: Principal, day: date) -> None:
+    """Tell the features that judge days that a result of `day` changed; call before commit.
+
+    Every write of a response or an observation calls it (check-ins re-judge the days and
+    their alerts, in the same transaction).
+    """
+    result_recorded.send(patient, day=day)

@@ -16,6 +16,7 @@ from pypdf import PdfReader
 from server.assessments.judgement import RULES, assess
 from tests.assessments.test_status_api import DOSING_RE, JUDGEMENTAL_RE
 from tests.factories import CheckinRecord
+from tests.instruments.recording import record_observation, record_response
 
 TODAY = dt.date.today()
 SECOND_PERSON_RE = re.compile(r"\b(you|your|yours|yourself|you're|you've)\b", re.I)
@@ -30,10 +31,21 @@ SCENARIOS = {
     "worsening_symptom": [{}, {}, {}, {"insomnia": 6}],
     "improving": [{"nausea": 8, "aches": 8}] * 3 + [{}],
     "no_baseline": [{}],
+    "cows_severe": [{}],
+    "sows_worsening": [{}] * 4,
+}
+# Instrument results recorded once the days are logged: (how, days before today, total).
+RESULTS = {
+    "cows_severe": [(record_observation, 0, 27)],
+    # SOWS-Gossop 8, 9, 10 before: mean 9, so 13 is 4 above.
+    "sows_worsening": [(record_response, 3, 8), (record_response, 2, 9)]
+    + [(record_response, 1, 10), (record_response, 0, 13)],
 }
 ALERTING = {"crisis", "severe_symptoms", "dehydration_risk", "overdose_risk"} | {
     "worsening_total",
     "worsening_symptom",
+    "cows_severe",
+    "sows_worsening",
 }
 
 
@@ -59,11 +71,13 @@ def test_every_rule_has_a_scenario():
 
 
 @pytest.fixture
-def sharing(factory):
+def sharing(app, factory):
     def build(code: str):
         patient, counselor = factory.patient(), factory.counselor()
         factory.share(patient, counselor)
         factory.log(patient, TODAY, SCENARIOS[code])
+        for record, days_before, total in RESULTS.get(code, ()):
+            record(app, patient, TODAY - dt.timedelta(days=days_before), total)
         return patient, counselor
 
     return build

@@ -592,9 +592,11 @@ def test_rules_doc_lists_every_rule_in_order_with_threshold_names():
         ("crisis", "crisis"),
         ("severe_symptoms", "severe"),
         ("dehydration_risk", "severe"),
+        ("cows_severe", "severe"),
         ("overdose_risk", "worsening"),
         ("worsening_total", "worsening"),
         ("worsening_symptom", "worsening"),
+        ("sows_worsening", "worsening"),
         ("improving", "improving"),
         ("no_baseline", "stable"),
     ]

@@ -52,6 +52,6 @@ def test_the_caseload_costs_the_same_statements_for_5_and_50_patients(app, facto
         assert text_of(response).count('<th scope="row">') == size
         counts[size] = log.count()
     assert counts[5] == counts[50], counts
-    # Session check; patients: shares, their recent days, audit; alerts: shares, alerts,
-    # audit.
-    assert counts[50] == 7, counts
+    # Session check; patients: shares, their recent days, their instrument results, audit;
+    # alerts: shares, alerts, audit.
+    assert counts[50] == 8, counts

@@ -81,8 +81,8 @@ def test_put_of_a_new_calm_day(client, patient_with_history, statements):
     assert response.status_code == 201
     assert response.json["assessment"]["level"] == "stable"
     # Session check, the day with its history, the change number of the changes feed, the
-    # upsert (budget: 6).
-    assert log.count() == 4, log.data
+    # upsert, the instrument results its judgement reads (budget: 6).
+    assert log.count() == 5, log.data
 
 
 def test_put_replacing_a_calm_day(client, patient_with_history, statements):
@@ -91,7 +91,7 @@ def test_put_replacing_a_calm_day(client, patient_with_history, statements):
         response = _put(client, patient_with_history, yesterday, nausea=4)
     assert response.status_code == 200
     # ... and dropping the day's unacknowledged alerts (budget: 6).
-    assert log.count() == 5, log.data
+    assert log.count() == 6, log.data
 
 
 def test_put_of_an_alarming_day_with_a_counselor(
@@ -103,9 +103,10 @@ def test_put_of_an_alarming_day_with_a_counselor(
         response = _put(client, patient_with_history, date.today(), nausea=10, crisis=True)
     assert response.json["assessment"]["level"] == "crisis"
     assert response.json["assessment"]["resources"], "an alarming day lists resources"
-    # Session check, history, change number, upsert, shares, alert upsert, resource stamp,
-    # and the catalogue reload the fresh test database calls for (budget: 8).
-    assert log.count() == 8, log.data
+    # Session check, history, change number, upsert, instrument results, shares, alert
+    # upsert, resource stamp, and the catalogue reload the fresh test database calls for
+    # (budget: 9).
+    assert log.count() == 9, log.data
     alerts = client.get("/api/v1/alerts", headers=counselor.headers).json["items"]
     assert [alert["level"] for alert in alerts] == ["crisis"]
 
@@ -131,8 +132,9 @@ def test_a_retried_put_writes_nothing(client, patient_with_history, statements):
     with statements() as log:
         response = _put(client, patient_with_history, yesterday)
     assert response.status_code == 200
-    # Session check and the day with its history: equal already, so no change number.
-    assert log.count() == 2, log.data
+    # Session check, the day with its history and the instrument results its judgement
+    # reads: equal already, so no change number.
+    assert log.count() == 3, log.data
 
 
 def test_a_batch_costs_what_its_puts_cost(client, patient_with_history, statements):
@@ -144,8 +146,8 @@ def test_a_batch_costs_what_its_puts_cost(client, patient_with_history, statemen
         )
     assert [item["status"] for item in response.json["items"]] == [201, 200]
     # One session check, then each day as its PUT: a new day (history, change number,
-    # upsert) and yesterday, equal already (history).
-    assert log.count() == 1 + 3 + 1, log.data
+    # upsert, instrument results) and yesterday, equal already (history, instrument results).
+    assert log.count() == 1 + 4 + 2, log.data
 
 
 def test_changes_feed_page(client, patient_with_history, statements):
@@ -203,8 +205,9 @@ def _caseload(factory, size: int):
 @pytest.mark.parametrize(
     ("path", "expected"),
     [
-        # Session check, shares, one read for all (the page and its total), one audit insert.
-        ("/api/v1/patients", 4),
+        # Session check, shares, one read for all (the page and its total), one read of
+        # everyone's instrument results, one audit insert.
+        ("/api/v1/patients", 5),
         ("/api/v1/alerts", 4),
         ("/api/v1/alerts?page_size=3", 4),
         # Session check, one read (the page and its total).
