@@ -13,8 +13,9 @@ from collections.abc import Container, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from server.assessments.judgement import Assessment, CheckinLike
+from server.assessments.judgement import Assessment, CheckinLike, InstrumentResultLike
 from server.config import float_setting
+from server.instruments.definitions import INSTRUMENTS
 from server.vocabulary import CORE_SYMPTOMS, MAX_TOTAL, OPTIONAL_EXTRAS
 
 ROLLING_WINDOW_DAYS = 7
@@ -133,25 +134,65 @@ def _summary(
 
     summary = {}
     for metric in SUMMARY_METRICS:
-        values = [getattr(c, metric) for _, c in in_range]
-        mean = _mean(values)
-        previous_mean = _mean([getattr(c, metric) for c in in_previous])
-        change = (
-            round(mean - previous_mean, 2)
-            if mean is not None and previous_mean is not None
-            else None
+        stats = _statistics(
+            [getattr(c, metric) for _, c in in_range], [getattr(c, metric) for c in in_previous]
         )
-        summary[metric] = {
-            "mean": _round(mean),
-            "min": min(values, default=None),
-            "max": max(values, default=None),
-            "latest": values[-1] if values else None,
-            "previous_mean": _round(previous_mean),
-            "change": change,
-            # Judged on the rounded change so the label agrees with the number shown.
-            "direction": _direction(change, rules.delta_for(metric)),
-        }
+        # Judged on the rounded change so the label agrees with the number shown.
+        stats["direction"] = _direction(stats["change"], rules.delta_for(metric))
+        summary[metric] = stats
     return summary
+
+
+def _statistics(values: list[float], previous: list[float]) -> dict[str, Any]:
+    """Mean, min, max and latest of the range's values (in date order), and the change in mean."""
+    mean, previous_mean = _mean(values), _mean(previous)
+    change = (
+        round(mean - previous_mean, 2) if mean is not None and previous_mean is not None else None
+    )
+    return {
+        "mean": _round(mean),
+        "min": min(values, default=None),
+        "max": max(values, default=None),
+        "latest": values[-1] if values else None,
+        "previous_mean": _round(previous_mean),
+        "change": change,
+    }
+
+
+def instrument_series(
+    results: Iterable[InstrumentResultLike], start: dt.date, end: dt.date
+) -> list[dict[str, Any]]:
+    """Each instrument's series of daily totals in ``start``..``end``, with its summary.
+
+    Kept apart from the 0-10 scores and the check-in total. Each result is one instrument's
+    day (its highest, with ``results`` saying how many there were that day); those of the
+    same-length period just before ``start`` only count in the summary's ``previous_mean``.
+    """
+    previous_start = start - (end - start + _ONE_DAY)
+    by_instrument: dict[str, list] = {instrument_id: [] for instrument_id in INSTRUMENTS}
+    for result in results:
+        if result.instrument_id in by_instrument and previous_start <= result.date <= end:
+            by_instrument[result.instrument_id].append(result)
+    series = []
+    for instrument_id, instrument in INSTRUMENTS.items():
+        ordered = sorted(by_instrument[instrument_id], key=lambda r: r.date)
+        in_range = [r for r in ordered if r.date >= start]
+        stats = _statistics(
+            [r.total for r in in_range], [r.total for r in ordered if r.date < start]
+        )
+        series.append(
+            {
+                "instrument_id": instrument_id,
+                "total_min": instrument.total_min,
+                "total_max": instrument.total_max,
+                "days": [
+                    {"date": r.date, "total": r.total, "band": r.band, "results": r.results}
+                    for r in in_range
+                ],
+                "summary": {**stats, "days_recorded": len(in_range)},
+            }
+        )
+    return series
 
 
 def streak_ending(logged_days: Container[dt.date], end: dt.date) -> int:

@@ -6,6 +6,7 @@ from webargs.fields import DelimitedList
 from server.checkins.schemas import DateRangeQuerySchema, OptionalExtrasSchema
 from server.common.serialization import PlannedDump
 from server.common.validation import Vocabulary
+from server.instruments.definitions import BAND_CODES, INSTRUMENTS
 from server.trends.chart import DEFAULT_SERIES, SERIES
 
 DIRECTION = Vocabulary(
@@ -61,6 +62,62 @@ class TrendSummarySchema(Schema):
     total = fields.Nested(MetricSummarySchema, required=True)
 
 
+class InstrumentDaySchema(Schema):
+    """An instrument's result on one day of the range."""
+
+    date = fields.Date(required=True)
+    total = fields.Integer(
+        required=True,
+        metadata={"description": "The day's total; COWS: the highest of the day's observations"},
+    )
+    band = fields.String(
+        required=True,
+        allow_none=True,
+        validate=validate.OneOf(BAND_CODES),
+        metadata={"description": "The published band of the total (COWS only), else null"},
+    )
+    results = fields.Integer(
+        required=True,
+        metadata={"description": "How many results the day has (COWS may be observed often)"},
+    )
+
+
+class InstrumentSummarySchema(Schema):
+    """An instrument's totals over the range, compared with the period just before."""
+
+    mean = fields.Float(required=True, allow_none=True)
+    min = fields.Integer(required=True, allow_none=True)
+    max = fields.Integer(required=True, allow_none=True)
+    latest = fields.Integer(required=True, allow_none=True)
+    previous_mean = fields.Float(required=True, allow_none=True)
+    change = fields.Float(
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "mean - previous_mean, null without results in both periods. No "
+            "direction is given: for SOWS-Gossop a change of 2 to 4 points has been reported "
+            "as clinically meaningful (second-hand); see GET /instruments"
+        },
+    )
+    days_recorded = fields.Integer(
+        required=True, metadata={"description": "Days of the range with a result"}
+    )
+
+
+class InstrumentSeriesSchema(Schema):
+    """One instrument's totals per day, on its own scale (never the 0-10 or 0-40 one)."""
+
+    instrument_id = fields.String(required=True, validate=validate.OneOf(list(INSTRUMENTS)))
+    total_min = fields.Integer(required=True, metadata={"description": "Lowest possible total"})
+    total_max = fields.Integer(required=True, metadata={"description": "Highest possible total"})
+    days = fields.List(
+        fields.Nested(InstrumentDaySchema),
+        required=True,
+        metadata={"description": "Only the days with a result, in date order"},
+    )
+    summary = fields.Nested(InstrumentSummarySchema, required=True)
+
+
 class TrendsSchema(PlannedDump):
     """Day-by-day series and a summary for a range."""
 
@@ -73,6 +130,14 @@ class TrendsSchema(PlannedDump):
     current_streak = fields.Integer(
         required=True,
         metadata={"description": "Consecutive logged days ending at `to` (or the day before)"},
+    )
+    instruments = fields.List(
+        fields.Nested(InstrumentSeriesSchema),
+        required=True,
+        metadata={
+            "description": "One series per instrument (every one, in GET /instruments order), "
+            "kept apart from the check-in scores and total"
+        },
     )
 
 

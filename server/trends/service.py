@@ -7,10 +7,12 @@ from server.auth.models import Principal
 from server.checkins import service as checkins_service
 from server.common.dates import resolve_range as resolve_dates
 from server.common.settings import settings
+from server.instruments import service as instruments_service
 from server.trends.calculations import (
     ROLLING_WINDOW_DAYS,
     TrendRules,
     compute_trends,
+    instrument_series,
     streak_ending,
     with_judgements,
 )
@@ -64,6 +66,9 @@ def trends_for(patient: Principal, start: date, end: date) -> dict:
     result["start"], result["end"] = result.pop("from"), result.pop("to")
     logged = {checkin.date for checkin in checkins}
     result["current_streak"] = current_streak(patient.id, end, logged, history_start)
+    # The period before `start` too: the summary compares the two, as it does for scores.
+    results = instruments_service.day_results(patient.id, start - timedelta(days=length), end)
+    result["instruments"] = instrument_series(results, start, end)
     return result
 
 

@@ -177,7 +177,8 @@ def test_trends_of_ninety_days(client, factory, statements):
     with statements() as log:
         response = client.get(f"/api/v1/trends?from={start}&to={today}", headers=patient.headers)
     assert response.json["current_streak"] == 90
-    assert log.count() == 2, log.data  # session check and the range (budget: 4)
+    # Session check, the range, and its instrument results (budget: 4).
+    assert log.count() == 3, log.data
 
 
 def test_a_streak_longer_than_the_range_still_counts_every_day(client, factory, statements):
@@ -188,8 +189,9 @@ def test_a_streak_longer_than_the_range_still_counts_every_day(client, factory, 
         response = client.get(f"/api/v1/trends?from={today}&to={today}", headers=patient.headers)
     assert response.json["current_streak"] == 200
     # Session check, range, then older dates in doubling pages (64, 128, 256) until the
-    # first gap: 8 + 64 + 128 days cover the 200, and the last page comes back short.
-    assert log.count() == 5, log.data
+    # first gap: 8 + 64 + 128 days cover the 200, and the last page comes back short; then
+    # the range's instrument results.
+    assert log.count() == 6, log.data
 
 
 def _caseload(factory, size: int):
