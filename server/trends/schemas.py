@@ -14,6 +14,14 @@ DIRECTION = Vocabulary(
     ["improving", "stable", "worsening"],
     description="Which way a score moved against the period just before",
 )
+INSTRUMENT_ID = Vocabulary(
+    "InstrumentId", list(INSTRUMENTS), description="A validated instrument's versioned id"
+)
+INSTRUMENT_BAND = Vocabulary(
+    "InstrumentBand",
+    BAND_CODES,
+    description="A published severity band of an instrument's total (only COWS has bands)",
+)
 
 
 class TrendDaySchema(OptionalExtrasSchema):
@@ -62,7 +70,7 @@ class TrendSummarySchema(Schema):
     total = fields.Nested(MetricSummarySchema, required=True)
 
 
-class InstrumentDaySchema(Schema):
+class TrendInstrumentDaySchema(Schema):
     """An instrument's result on one day of the range."""
 
     date = fields.Date(required=True)
@@ -73,7 +81,7 @@ class InstrumentDaySchema(Schema):
     band = fields.String(
         required=True,
         allow_none=True,
-        validate=validate.OneOf(BAND_CODES),
+        validate=INSTRUMENT_BAND,
         metadata={"description": "The published band of the total (COWS only), else null"},
     )
     results = fields.Integer(
@@ -82,7 +90,7 @@ class InstrumentDaySchema(Schema):
     )
 
 
-class InstrumentSummarySchema(Schema):
+class TrendInstrumentSummarySchema(Schema):
     """An instrument's totals over the range, compared with the period just before."""
 
     mean = fields.Float(required=True, allow_none=True)
@@ -104,18 +112,18 @@ class InstrumentSummarySchema(Schema):
     )
 
 
-class InstrumentSeriesSchema(Schema):
+class TrendInstrumentSeriesSchema(Schema):
     """One instrument's totals per day, on its own scale (never the 0-10 or 0-40 one)."""
 
-    instrument_id = fields.String(required=True, validate=validate.OneOf(list(INSTRUMENTS)))
+    instrument_id = fields.String(required=True, validate=INSTRUMENT_ID)
     total_min = fields.Integer(required=True, metadata={"description": "Lowest possible total"})
     total_max = fields.Integer(required=True, metadata={"description": "Highest possible total"})
     days = fields.List(
-        fields.Nested(InstrumentDaySchema),
+        fields.Nested(TrendInstrumentDaySchema),
         required=True,
         metadata={"description": "Only the days with a result, in date order"},
     )
-    summary = fields.Nested(InstrumentSummarySchema, required=True)
+    summary = fields.Nested(TrendInstrumentSummarySchema, required=True)
 
 
 class TrendsSchema(PlannedDump):
@@ -132,7 +140,7 @@ class TrendsSchema(PlannedDump):
         metadata={"description": "Consecutive logged days ending at `to` (or the day before)"},
     )
     instruments = fields.List(
-        fields.Nested(InstrumentSeriesSchema),
+        fields.Nested(TrendInstrumentSeriesSchema),
         required=True,
         metadata={
             "description": "One series per instrument (every one, in GET /instruments order), "
