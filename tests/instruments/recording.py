@@ -17,15 +17,18 @@ from server.instruments.service import announce_recorded
 
 
 def items_totalling(instrument: Instrument, total: int) -> dict[str, int]:
-    """Allowed item values that add up to `total` (each item takes what it can, in turn)."""
-    remaining, items = total, {}
-    # Items without a 1 go first, so the ones with small steps can take what is left.
-    ordered = sorted(instrument.items, key=lambda item: 1 in item.values)
-    for item in ordered:
-        items[item.item_id] = max(value for value in item.values if value <= remaining)
-        remaining -= items[item.item_id]
-    if remaining:
+    """Allowed item values that add up to `total` (ValueError if none do)."""
+    # The totals reachable after each item, with the value that item took to get there.
+    reachable: list[dict[int, int]] = [{0: 0}]
+    for item in instrument.items:
+        sums = reachable[-1]
+        reachable.append({s + v: v for s in sums for v in item.values if s + v <= total})
+    if total not in reachable[-1]:
         raise ValueError(f"{instrument.id} cannot total {total}")
+    items, remaining = {}, total
+    for item, sums in zip(reversed(instrument.items), reversed(reachable), strict=False):
+        items[item.item_id] = sums[remaining]
+        remaining -= sums[remaining]
     return items
 
 
