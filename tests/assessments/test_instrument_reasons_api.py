@@ -205,3 +205,25 @@ def test_the_caseload_reads_everyones_results_in_one_statement(
         counts.append(log.count())
     # Session check, shares, everyone's recent days, everyone's results, the audit insert.
     assert counts == [5, 5], log.data
+
+
+def test_the_dashboards_day_levels_read_the_results_once_for_the_whole_range(
+    app,
+    factory,
+    statements,  # noqa: F811
+):
+    counselor = factory.counselor()
+    dashboard = Dashboard(app.test_client())
+    dashboard.sign_in(counselor)
+    counts = []
+    for logged in (2, 8):
+        patient = factory.patient()
+        factory.share(patient, counselor)
+        factory.log(patient, TODAY, [dict(MODERATE_SCORES)] * logged)
+        for day in range(logged):
+            record_observation(app, patient, days_ago(day), 30, observer=counselor)
+        with statements() as log:
+            page = text_of(dashboard.get(f"/dashboard/patients/{patient.id}"))
+        assert page.count("in the moderately severe band") == logged
+        counts.append(log.count())
+    assert counts[0] == counts[1], log.data
