@@ -385,7 +385,7 @@ class Recent:
 
 
 def recent_of(patients: Sequence[Principal], days: int) -> dict[str, Recent]:
-    """Each patient's recent picture, in one statement for any number of patients."""
+    """Each patient's recent picture, in two statements for any number of patients."""
     needed = max(assessments_service.history_needed() + 1, days)
     rows_by_patient = newest_per_patient([patient.id for patient in patients], needed)
     # One more statement for everyone: the instrument results around each latest check-in.
