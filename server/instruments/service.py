@@ -619,8 +619,8 @@ def recorded_in_range(patient_id: str, start: date, end: date) -> list[Recorded]
 # The SOWS responses and the COWS observations come back together (UNION ALL) in one
 # statement per judged range or set of patients, never one per day.
 
-_RESPONSE = InstrumentResponse.__table__.c
-_OBSERVATION = InstrumentObservation.__table__.c
+_RESPONSES = InstrumentResponse.__table__.c
+_OBSERVATIONS = InstrumentObservation.__table__.c
 
 
 @dataclass(frozen=True, slots=True)
@@ -643,7 +643,7 @@ def _of_both_tables(where) -> object:
     return union_all(
         *(
             select(c.patient_id, c.instrument_id, c.date, c.total, c.band).where(where(c))
-            for c in (_RESPONSE, _OBSERVATION)
+            for c in (_RESPONSES, _OBSERVATIONS)
         )
     )
 

@@ -6,7 +6,8 @@ from webargs.fields import DelimitedList
 from server.checkins.schemas import DateRangeQuerySchema, OptionalExtrasSchema
 from server.common.serialization import PlannedDump
 from server.common.validation import Vocabulary
-from server.instruments.definitions import BAND_CODES, INSTRUMENTS
+from server.instruments.definitions import INSTRUMENTS
+from server.instruments.schemas import BAND as INSTRUMENT_BAND
 from server.trends.chart import DEFAULT_SERIES, SERIES
 
 DIRECTION = Vocabulary(
@@ -16,11 +17,6 @@ DIRECTION = Vocabulary(
 )
 INSTRUMENT_ID = Vocabulary(
     "InstrumentId", list(INSTRUMENTS), description="A validated instrument's versioned id"
-)
-INSTRUMENT_BAND = Vocabulary(
-    "InstrumentBand",
-    BAND_CODES,
-    description="A published severity band of an instrument's total (only COWS has bands)",
 )
 
 

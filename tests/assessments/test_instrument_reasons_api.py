@@ -227,3 +227,39 @@ def test_the_dashboards_day_levels_read_the_results_once_for_the_whole_range(
         assert page.count("in the moderately severe band") == logged
         counts.append(log.count())
     assert counts[0] == counts[1], log.data
+
+
+# --- through the instruments API's own writes ----------------------------------------------
+
+GOSSOP = "/api/v1/instruments/sows-gossop-10"
+COWS_27 = {
+    "resting_pulse": 4,
+    "sweating": 4,
+    "restlessness": 5,
+    "pupil_size": 5,
+    "bone_or_joint_aches": 4,
+    "runny_nose_or_tearing": 4,
+    "gi_upset": 1,
+}
+
+
+def test_the_apis_writes_rejudge_the_day_and_its_alerts(client, factory):
+    patient, counselor = factory.patient(), factory.counselor()
+    factory.share(patient, counselor, scope=("checkins", "trends", "status", "export", "assess"))
+    factory.log(patient, TODAY, [dict(MODERATE_SCORES)] * 4)
+    # Every item 0 on the two days before (total 0), every item 1 today (total 10).
+    for days_before, value in ((2, 0), (1, 0), (0, 1)):
+        factory.instrument_response(patient, "sows-gossop-10", days_ago(days_before), value)
+    assert codes(status_of(client, patient)) == ["sows_worsening"]
+    assert [alert["level"] for alert in alerts_of(client, counselor)] == ["worsening"]
+    # Deleting today's response takes the reason, and the alert no one acknowledged, away.
+    deleted = client.delete(f"{GOSSOP}/responses/{TODAY}", headers=patient.headers)
+    assert deleted.status_code == 204
+    assert codes(status_of(client, patient)) == []
+    assert alerts_of(client, counselor) == []
+
+    observed = factory.cows_observation(counselor, patient, **COWS_27)
+    assert (observed.json["total"], observed.json["band"]) == (27, "moderately_severe")
+    assert codes(status_of(client, patient)) == ["cows_severe"]
+    [alert] = alerts_of(client, counselor)
+    assert (alert["checkin_date"], alert["level"]) == (str(TODAY), "severe")
