@@ -3,8 +3,8 @@
 from datetime import date, datetime
 
 from sqlalchemy import (
-    CheckConstraint,
     JSON,
+    CheckConstraint,
     ForeignKey,
     Index,
     PrimaryKeyConstraint,

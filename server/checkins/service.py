@@ -26,8 +26,8 @@ from server.checkins.models import Checkin
 from server.common.conditional import Failure, Preconditions, preconditions_from
 from server.common.dates import EARLIEST_CHECKIN_DATE, local_today, resolve_range
 from server.common.pagination import fetch_page, page_of
-from server.episodes import service as episodes_service
 from server.db import OneStepRead, begin_write, retry_on_conflict, utcnow
+from server.episodes import service as episodes_service
 from server.errors import (
     ApiError,
     NotFound,
