@@ -8,7 +8,7 @@ slotted record reads its fields several times faster than a Row does.
 """
 
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, make_dataclass
 from datetime import date, datetime, timedelta
 from operator import itemgetter
@@ -269,6 +269,21 @@ def export_rows(patient_id: str, start: date, end: date, *, include_notes: bool)
     """All rows of an export range at once (PDF, FHIR)."""
     query = export_rows_query(patient_id, start, end, include_notes=include_notes)
     return db.session.execute(query).all()
+
+
+def with_episode_days(rows: Iterable[Row], number) -> Iterator[StoredDay]:
+    """Export rows as StoredDay records numbered by `number` (episodes read beforehand)."""
+    for row in rows:
+        day = StoredDay(*row)
+        day.episode_day = number(day.date)
+        yield day
+
+
+def export_days(patient: Principal, start: date, end: date, *, include_notes: bool) -> list:
+    """Every day of an export range at once, with its episode day (PDF)."""
+    number = episodes_service.day_numbering(patient)
+    rows = export_rows(patient.id, start, end, include_notes=include_notes)
+    return list(with_episode_days(rows, number))
 
 
 def paged_export_rows(engine, query, page_rows: int) -> Iterator[Row]:

@@ -59,11 +59,14 @@ def day_numbering(patient: Principal) -> Callable[[date], int | None]:
     return lambda day: episode_day(day, spans)
 
 
-def number_days(patient: Principal, days: Iterable) -> None:
-    """Set `episode_day` on records that have a `date`, reading the episodes once."""
+def number_days(patient: Principal, days: Iterable, *, key: str | None = None) -> None:
+    """Set the episode day of records with a date (dicts: `key` names it), reading once."""
     number = day_numbering(patient)
     for day in days:
-        day.episode_day = number(day.date)
+        if key is None:
+            day.episode_day = number(day.date)
+        else:
+            day["episode_day"] = number(day[key])
 
 
 # --- Rules ----------------------------------------------------------------------------

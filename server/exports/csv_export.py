@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import date, datetime
 from typing import Any
 
@@ -26,6 +26,8 @@ _VALUE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("sleep_hours", "sleep_hours_0_24"),
     ("used_opioids", "used_opioids"),
     ("crisis", "crisis"),
+    ("taken", "taken"),
+    ("episode_day", "episode_day"),
 )
 _META_HEADERS: tuple[str, ...] = ("range_from", "range_to", "produced_at", "source")
 
@@ -50,10 +52,18 @@ def neutralise_cell(value: str) -> str:
     return value
 
 
+def taken_text(item: Mapping[str, Any]) -> str:
+    """One thing taken, in words: the substance, then the person's amount in parentheses."""
+    amount = item.get("amount")
+    return f"{item['substance']} ({amount})" if amount else item["substance"]
+
+
 def _cell(value: Any) -> Any:
-    """Render one value: None → empty, bool → true/false, str → neutralised."""
+    """Render one value: None → empty, bool → true/false, str → neutralised, list → "; "."""
     if value is None:
         return ""
+    if isinstance(value, list | tuple):
+        return neutralise_cell("; ".join(taken_text(item) for item in value))
     # bool before int: bool is an int subclass and would print as True/False.
     if isinstance(value, bool):
         return "true" if value else "false"

@@ -36,6 +36,7 @@ from datetime import date, datetime
 from typing import Any
 
 from server.common.dates import iso_utc
+from server.exports.csv_export import taken_text
 
 DEFAULT_BASE_URL = "https://steady.example/fhir"
 QUESTIONNAIRE_VERSION = "1.0.0"
@@ -61,6 +62,10 @@ ITEMS: tuple[tuple[str, str, str, bool, int | None, int | None], ...] = (
     ("sleep_hours", "decimal", "Hours slept (0-24)", False, 0, 24),
     ("used_opioids", "boolean", "Used opioids today", False, None, None),
     ("crisis", "boolean", "In crisis / need help now", False, None, None),
+    # One answer per thing taken: "substance (amount as the person wrote it)".
+    ("taken", "string", "Taken today", False, None, None),
+    # Numbered from the person's own withdrawal episode: day 0 is the day of last use.
+    ("episode_day", "integer", "Day of the withdrawal episode", False, None, None),
     ("note", "string", "Note", False, None, None),
 )
 TOTAL_CODE = "total"
@@ -153,6 +158,8 @@ def _questionnaire(urls: dict[str, str], resource_id: str) -> dict[str, Any]:
             "type": item_type,
             "required": required,
         }
+        if link_id == "taken":
+            item["repeats"] = True
         if low is not None and high is not None:
             key = _VALUE_KEY[item_type]
             item["extension"] = [
@@ -184,6 +191,11 @@ def _answer_items(checkin: Any, *, include_notes: bool) -> list[dict[str, Any]]:
             note = checkin.note if include_notes else None
             # FHIR strings must not be empty or whitespace-only.
             value: Any = note if note and note.strip() else None
+        elif link_id == "taken":
+            if checkin.taken:
+                answers = [{"valueString": taken_text(item)} for item in checkin.taken]
+                items.append({"linkId": link_id, "text": text, "answer": answers})
+            continue
         else:
             value = getattr(checkin, link_id)
         if value is None:

@@ -448,6 +448,10 @@ class _LogGrid:
         self._open_segment()
         for checkin in rows:
             cells = [_fmt_log_value(getattr(checkin, attr)) for _, attr, _ in LOG_COLUMNS]
+            # Under the date, wrapped to its column: the note keeps its width.
+            if getattr(checkin, "episode_day", None) is not None:
+                said = f"day {checkin.episode_day} of the episode"
+                cells[0] = "\n".join([cells[0], *self.wrap(said, self.widths[0])])
             note_lines: list[str] = []
             if self.include_notes and checkin.note:
                 note_lines = self.note_lines(checkin.note)
@@ -461,7 +465,7 @@ class _LogGrid:
         pdf = self.pdf
         heading_height = self.LINE_HEIGHT + 2 * self.PAD_Y
         while True:
-            count = max(len(note_lines), 1)
+            count = max(len(note_lines), cells[0].count("\n") + 1)
             height = count * self.LINE_HEIGHT + 2 * self.PAD_Y
             room = pdf.page_break_trigger - pdf.get_y()
             fresh_room = pdf.page_break_trigger - pdf.t_margin - HEADER_HEIGHT - heading_height
@@ -476,7 +480,7 @@ class _LogGrid:
             row = list(cells)
             if self.include_notes:
                 row.append("\n".join(chunk))
-            lines = max(len(chunk), 1)
+            lines = max(len(chunk), cells[0].count("\n") + 1)
             self._draw_row(row, "", lines * self.LINE_HEIGHT + 2 * self.PAD_Y, fill=self.striped)
             if not note_lines:
                 return

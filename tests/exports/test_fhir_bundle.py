@@ -182,6 +182,8 @@ def test_questionnaire_definition() -> None:
         "sleep_hours": "decimal",
         "used_opioids": "boolean",
         "crisis": "boolean",
+        "taken": "string",
+        "episode_day": "integer",
         "note": "string",
     }
     required = {item["linkId"] for item in questionnaire["item"] if item["required"]}
