@@ -15,6 +15,7 @@ from fpdf import FPDF
 from fpdf.fonts import FontFace
 from PIL import Image, UnidentifiedImageError
 
+from server.exports.csv_export import taken_text
 from server.resources.catalogue import KIND_LABELS
 
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
@@ -501,6 +502,18 @@ def _daily_log(pdf: _ReportPDF, report: PdfReport) -> None:
     _LogGrid(pdf, include_notes=report.include_notes).render(rows)
 
 
+def _taken(pdf: _ReportPDF, report: PdfReport) -> None:
+    """What the person wrote they took, day by day, as written (nothing if none)."""
+    days = [c for c in report.checkins if report.start <= c.date <= report.end and c.taken]
+    if not days:
+        return
+    pdf.ln(4)
+    _heading(pdf, "Taken, in the person's own words")
+    for checkin in sorted(days, key=lambda c: c.date):
+        said = "; ".join(taken_text(item) for item in checkin.taken)
+        _line(pdf, pdf.safe(f"{checkin.date.isoformat()}: {said}"), size=8)
+
+
 def _resources(pdf: _ReportPDF, report: PdfReport) -> None:
     """Render the help page: crisis lines first, then everything else."""
     title = "Where to get help"
@@ -567,6 +580,7 @@ def build_pdf(report: PdfReport, *, font_dir: str | os.PathLike[str] | None = No
 
     pdf.add_page()
     _daily_log(pdf, report)
+    _taken(pdf, report)
 
     pdf.add_page()
     _resources(pdf, report)
