@@ -13,7 +13,7 @@ SUBSTANCE = Vocabulary(
 MOUD_RULE = Vocabulary(
     "Moud",
     MOUD,
-    description="The medicine for opioid use disorder the person is on (none: none)",
+    description="The medicine for opioid use disorder (MOUD) the person is on, or none",
 )
 TAKEN_SUBSTANCE = Vocabulary(
     "TakenSubstance",
