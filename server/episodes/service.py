@@ -5,7 +5,7 @@ never interpreted.
 """
 
 from collections.abc import Callable, Iterable
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
@@ -24,6 +24,7 @@ from server.vocabulary import MOUD_NONE
 # Last use may be this long before the episode's start (a person often starts the day
 # after; a month covers a late first entry), never earlier.
 LAST_USE_MAX_DAYS_BEFORE = 30
+EARLIEST_LAST_USE = datetime.combine(EARLIEST_CHECKIN_DATE, time(), tzinfo=UTC)
 # A phone's clock may run a little ahead of the server's.
 CLOCK_GRACE = timedelta(minutes=5)
 NOT_FOUND = "There is no such episode."
@@ -86,20 +87,29 @@ def _check(fields: dict, patient: Principal, *, ended_on: date | None = None) ->
         errors["moud_started_on"] = ["Only with a moud other than none; send null to clear."]
     last_use_at = fields["last_use_at"]
     if last_use_at is not None:
-        anchor = anchor_day(fields["started_on"], last_use_at, patient.timezone)
-        earliest = fields["started_on"] - timedelta(days=LAST_USE_MAX_DAYS_BEFORE)
-        if last_use_at > utcnow() + CLOCK_GRACE:
-            errors["last_use_at"] = ["Must not be in the future."]
-        elif anchor < earliest:
-            errors["last_use_at"] = [
-                f"Must be at most {LAST_USE_MAX_DAYS_BEFORE} days before started_on."
-            ]
-        elif ended_on is not None and anchor > ended_on:
-            errors["last_use_at"] = ["Must not be after the day the episode ended."]
+        rule = _last_use_rule(fields["started_on"], last_use_at, patient, ended_on)
+        if rule:
+            errors["last_use_at"] = [rule]
     if ended_on is not None and ended_on < fields["started_on"]:
         errors["started_on"] = ["Must not be after the day the episode ended."]
     if errors:
         raise ValidationFailed("The episode breaks a rule; see errors.", errors=errors)
+
+
+def _last_use_rule(
+    started_on: date, last_use_at: datetime, patient: Principal, ended_on: date | None
+) -> str | None:
+    """The rule a last use breaks, if any (compared as moments first: no date overflows)."""
+    if last_use_at > utcnow() + CLOCK_GRACE:
+        return "Must not be in the future."
+    if last_use_at < EARLIEST_LAST_USE:
+        return "Must be 2000-01-01 or later."
+    anchor = anchor_day(started_on, last_use_at, patient.timezone)
+    if anchor < started_on - timedelta(days=LAST_USE_MAX_DAYS_BEFORE):
+        return f"Must be at most {LAST_USE_MAX_DAYS_BEFORE} days before started_on."
+    if ended_on is not None and anchor > ended_on:
+        return "Must not be after the day the episode ended."
+    return None
 
 
 def _check_end(episode: Episode, ended_on: date, patient: Principal) -> None:

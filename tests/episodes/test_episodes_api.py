@@ -138,6 +138,8 @@ def test_concurrent_posts_open_one_episode(app, client, factory):
             "last_use_at",
         ),
         ({"last_use_at": "2026-01-01T10:00:00"}, "last_use_at"),  # no UTC offset
+        ({"last_use_at": "0001-01-01T00:00:00+01:00"}, "last_use_at"),  # before year 1 in UTC
+        ({"last_use_at": "9999-12-31T23:59:00-05:00"}, "last_use_at"),  # after 9999 in UTC
         ({"substances": []}, "substances"),
         ({"substances": ["kratom", "kratom"]}, "substances"),
         ({"substances": ["heroin"]}, "substances"),
