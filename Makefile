@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint spec migrate bench
+.PHONY: run test lint spec migrate bench docs
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,10 @@ test: $(BIN)/.installed
 spec: $(BIN)/.installed
 	$(BIN)/flask --app wsgi openapi write --format=yaml openapi.yaml
 
+## Regenerate the example images under docs/ (fixed fictional data; bench/docs_images.py)
+docs: $(BIN)/.installed
+	$(BIN)/python -m bench.docs_images
+
 ## Generate a migration after changing models: make migrate m="what changed"
 migrate: $(BIN)/.installed
 	$(BIN)/flask --app wsgi db migrate -m "$(m)"
@@ -39,3 +43,4 @@ migrate: $(BIN)/.installed
 bench: $(BIN)/.installed
 	$(BIN)/python -m bench.bench_request_path
 	$(BIN)/python -m bench.bench_exports
+	$(BIN)/python -m bench.bench_chart

@@ -26,9 +26,20 @@ _VALUE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("sleep_hours", "sleep_hours_0_24"),
     ("used_opioids", "used_opioids"),
     ("crisis", "crisis"),
+)
+# What the person took and the day of their withdrawal episode: after the values, in the
+# CSV only (the PDF shows them in words: under each date, and in a list after the log).
+_EPISODE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("taken", "taken"),
     ("episode_day", "episode_day"),
 )
+
+
+def value_attributes() -> tuple[str, ...]:
+    """The check-in attributes of the value columns, in CSV order (the PDF log follows it)."""
+    return tuple(attr for attr, _ in _VALUE_COLUMNS)
+
+
 _META_HEADERS: tuple[str, ...] = ("range_from", "range_to", "produced_at", "source")
 
 # OWASP CSV-injection guidance: a spreadsheet may evaluate a cell that starts
@@ -38,7 +49,7 @@ _FORMULA_TRIGGERS: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
 
 def header_row(*, include_notes: bool) -> list[str]:
     """Return the CSV column names, in order."""
-    names = ["date", *(header for _, header in _VALUE_COLUMNS)]
+    names = ["date", *(header for _, header in (*_VALUE_COLUMNS, *_EPISODE_COLUMNS))]
     if include_notes:
         names.append("note")
     names.extend(_META_HEADERS)
@@ -117,7 +128,9 @@ def _generate(
         if day < start or day > end:
             continue
         row = [day.isoformat()]
-        row.extend(_cell(getattr(checkin, attr)) for attr, _ in _VALUE_COLUMNS)
+        row.extend(
+            _cell(getattr(checkin, attr)) for attr, _ in (*_VALUE_COLUMNS, *_EPISODE_COLUMNS)
+        )
         if include_notes:
             row.append(_cell(checkin.note))
         row.extend(meta_cells)

@@ -6,6 +6,15 @@ Steady code used (so codes resolve inside the bundle), and per logged day one
 ``QuestionnaireResponse`` (the faithful record) plus one ``Observation`` for
 the 0-40 total, ``derivedFrom`` that response.
 
+Which day a response describes is its first answer, item ``day`` (type ``date``,
+``answerDate``), declared in the Questionnaire like every other question: plain R4
+that any reader lists with the answers, where an extension would need a definition
+of its own. ``authored`` stays when the day was last entered (a back-filled day
+is typed later than the day it describes), and the Observation's
+``effectiveDateTime`` is the described day. Question texts are the check-in API's
+field descriptions, so "used opioids" means since the last check-in, as it does
+in the API.
+
 Codes: no LOINC code exists for these items (see the clinical reference,
 §1.5), so every code comes from the Steady CodeSystem ``<base>/CodeSystem/
 steady-checkin``; no LOINC code is invented.
@@ -35,6 +44,7 @@ from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 from typing import Any
 
+from server.checkins.schemas import CheckinInputSchema
 from server.common.dates import iso_utc
 from server.exports.csv_export import taken_text
 
@@ -50,23 +60,37 @@ MAX_VALUE_EXT = "http://hl7.org/fhir/StructureDefinition/maxValue"
 # FHIR ``id`` datatype: 1-64 of [A-Za-z0-9-.].
 _FHIR_ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
 
-# (linkId, FHIR item type, display text, required, min, max)
+DAY_LINK_ID = "day"
+DAY_TEXT = "Day this check-in describes"
+NOTE_TEXT = "Note (free text)"
+TAKEN_TEXT = "Taken today (the substance, and the amount as the person wrote it)"
+EPISODE_DAY_TEXT = "Day of the withdrawal episode (day 0: the day of last use)"
+
+
+def _api_meaning(name: str) -> str:
+    """The question as the check-in API describes the field, so both always say the same."""
+    return CheckinInputSchema().fields[name].metadata["description"]
+
+
+# (linkId, FHIR item type, display text, required, min, max). The day comes first: it is
+# what every answer is about, and `authored` is only when the day was (last) entered.
 ITEMS: tuple[tuple[str, str, str, bool, int | None, int | None], ...] = (
-    ("nausea", "integer", "Nausea (0-10)", True, 0, 10),
-    ("aches", "integer", "Aches (0-10)", True, 0, 10),
-    ("anxiety", "integer", "Anxiety (0-10)", True, 0, 10),
-    ("insomnia", "integer", "Insomnia (0-10)", True, 0, 10),
-    ("diarrhea", "integer", "Diarrhoea (0-10)", False, 0, 10),
-    ("vomiting", "integer", "Vomiting (0-10)", False, 0, 10),
-    ("cravings", "integer", "Cravings (0-10)", False, 0, 10),
-    ("sleep_hours", "decimal", "Hours slept (0-24)", False, 0, 24),
-    ("used_opioids", "boolean", "Used opioids today", False, None, None),
-    ("crisis", "boolean", "In crisis / need help now", False, None, None),
+    (DAY_LINK_ID, "date", DAY_TEXT, True, None, None),
+    ("nausea", "integer", _api_meaning("nausea"), True, 0, 10),
+    ("aches", "integer", _api_meaning("aches"), True, 0, 10),
+    ("anxiety", "integer", _api_meaning("anxiety"), True, 0, 10),
+    ("insomnia", "integer", _api_meaning("insomnia"), True, 0, 10),
+    ("diarrhea", "integer", _api_meaning("diarrhea"), False, 0, 10),
+    ("vomiting", "integer", _api_meaning("vomiting"), False, 0, 10),
+    ("cravings", "integer", _api_meaning("cravings"), False, 0, 10),
+    ("sleep_hours", "decimal", _api_meaning("sleep_hours"), False, 0, 24),
+    ("used_opioids", "boolean", _api_meaning("used_opioids"), False, None, None),
+    ("crisis", "boolean", _api_meaning("crisis"), False, None, None),
     # One answer per thing taken: "substance (amount as the person wrote it)".
-    ("taken", "string", "Taken today", False, None, None),
+    ("taken", "string", TAKEN_TEXT, False, None, None),
     # Numbered from the person's own withdrawal episode: day 0 is the day of last use.
-    ("episode_day", "integer", "Day of the withdrawal episode", False, None, None),
-    ("note", "string", "Note", False, None, None),
+    ("episode_day", "integer", EPISODE_DAY_TEXT, False, None, None),
+    ("note", "string", NOTE_TEXT, False, None, None),
 )
 TOTAL_CODE = "total"
 TOTAL_DISPLAY = "Steady daily check-in total (0-40)"
@@ -78,6 +102,7 @@ _VALUE_KEY = {
     "decimal": "valueDecimal",
     "boolean": "valueBoolean",
     "string": "valueString",
+    "date": "valueDate",
 }
 
 
@@ -187,10 +212,12 @@ def _answer_items(checkin: Any, *, include_notes: bool) -> list[dict[str, Any]]:
     """Build QR items: one per answered question, none for unanswered ones."""
     items = []
     for link_id, item_type, text, *_ in ITEMS:
-        if link_id == "note":
+        if link_id == DAY_LINK_ID:
+            value: Any = checkin.date.isoformat()
+        elif link_id == "note":
             note = checkin.note if include_notes else None
             # FHIR strings must not be empty or whitespace-only.
-            value: Any = note if note and note.strip() else None
+            value = note if note and note.strip() else None
         elif link_id == "taken":
             if checkin.taken:
                 answers = [{"valueString": taken_text(item)} for item in checkin.taken]

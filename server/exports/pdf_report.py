@@ -2,27 +2,77 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import os
+import re
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from fontTools.ttLib import TTFont
 from fpdf import FPDF
+from fpdf.errors import FPDFException
 from fpdf.fonts import FontFace
 from PIL import Image, UnidentifiedImageError
 
-from server.exports.csv_export import taken_text
+from server.exports.csv_export import taken_text, value_attributes
 from server.resources.catalogue import KIND_LABELS
 
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 FONT_DIR_ENV = "STEADY_PDF_FONT_DIR"
 FONT_REGULAR = "DejaVuSans.ttf"
 FONT_BOLD = "DejaVuSans-Bold.ttf"
-FAMILY = "dejavu"
+FAMILY = "body"
+DEJAVU = "dejavu"
+NOTO_DIR = Path("/usr/share/fonts/truetype/noto")
+NOTO_CJK_DIR = Path("/usr/share/fonts/opentype/noto")
+
+
+@dataclass(frozen=True)
+class FontFiles:
+    """A family's regular and bold files; `face` picks the font inside a collection (.ttc)."""
+
+    family: str
+    regular: Path
+    bold: Path
+    face: int = 0
+
+
+# Debian's fonts-noto-core and fonts-noto-cjk. Noto Sans (Latin, Greek, Cyrillic) is the
+# body font when installed; the others are fallbacks for the scripts it lacks, registered
+# only when the report's text needs them (the CJK collection alone takes ~0.2 s to load).
+NOTO_BODY = FontFiles("noto", NOTO_DIR / "NotoSans-Regular.ttf", NOTO_DIR / "NotoSans-Bold.ttf")
+NOTO_FALLBACKS: tuple[FontFiles, ...] = tuple(
+    FontFiles(
+        f"noto-{script.lower()}",
+        NOTO_DIR / f"NotoSans{script}-Regular.ttf",
+        NOTO_DIR / f"NotoSans{script}-Bold.ttf",
+    )
+    for script in (
+        "Hebrew",
+        "Arabic",
+        "Devanagari",
+        "Bengali",
+        "Tamil",
+        "Thai",
+        "Armenian",
+        "Georgian",
+        "Ethiopic",
+        "Khmer",
+    )
+) + (
+    # Face 0 is the Japanese one; every face of the collection draws all CJK ideographs.
+    FontFiles(
+        "noto-cjk", NOTO_CJK_DIR / "NotoSansCJK-Regular.ttc", NOTO_CJK_DIR / "NotoSansCJK-Bold.ttc"
+    ),
+)
+# Right-to-left letters: a line holding any is drawn with bidi and shaping.
+_RTL_CLASSES = frozenset({"R", "AL", "AN"})
 
 TITLE = "Steady — symptom report"
 PAGE_COUNT_ALIAS = "{pagecount}"
@@ -40,22 +90,39 @@ SUMMARY_ROWS: tuple[tuple[str, str], ...] = (
 )
 SUMMARY_HEADINGS = ("Symptom", "Mean", "Min", "Max", "Latest", "Previous mean", "Direction")
 
-# (heading, check-in attribute, widest expected value) for the daily log.
-LOG_COLUMNS: tuple[tuple[str, str, str], ...] = (
-    ("Date", "date", "2000-00-00"),
-    ("Nausea", "nausea", "10"),
-    ("Aches", "aches", "10"),
-    ("Anxiety", "anxiety", "10"),
-    ("Insomnia", "insomnia", "10"),
-    ("Total", "total", "40"),
-    ("Vomit", "vomiting", "10"),
-    ("Diarr.", "diarrhea", "10"),
-    ("Crav.", "cravings", "10"),
-    ("Sleep h", "sleep_hours", "10.25"),
-    ("Used", "used_opioids", "yes"),
-    ("Crisis", "crisis", "yes"),
+# Check-in attribute → (heading, widest expected value) for the daily log.
+LOG_HEADINGS: Mapping[str, tuple[str, str]] = {
+    "date": ("Date", "2000-00-00"),
+    "nausea": ("Nausea", "10"),
+    "aches": ("Aches", "10"),
+    "anxiety": ("Anxiety", "10"),
+    "insomnia": ("Insomnia", "10"),
+    "total": ("Total", "40"),
+    "diarrhea": ("Diarr.", "10"),
+    "vomiting": ("Vomit", "10"),
+    "cravings": ("Crav.", "10"),
+    "sleep_hours": ("Sleep h", "10.25"),
+    "used_opioids": ("Used", "yes"),
+    "crisis": ("Crisis", "yes"),
+}
+
+
+def _log_column(attr: str) -> tuple[str, str, str]:
+    """(heading, attribute, sample) of a value column; a column added later gets its name."""
+    heading, sample = LOG_HEADINGS.get(attr, (attr.replace("_", " ").capitalize(), "yes"))
+    return heading, attr, sample
+
+
+# (heading, check-in attribute, widest expected value), in the CSV's order: one definition.
+LOG_COLUMNS: tuple[tuple[str, str, str], ...] = tuple(
+    _log_column(attr) for attr in ("date", *value_attributes())
 )
 LOG_SAMPLES = tuple(sample for _, _, sample in LOG_COLUMNS)
+# After the CSV's columns: the day as the API judges it (PDF only; the CSV is raw data).
+LEVEL_HEADING, LEVEL_SAMPLE = "Level", "worsening"
+FLAGS_HEADING, FLAGS_WIDTH = "Flags", 27.0
+NO_PREVIOUS = "no check-ins in the previous period"
+NO_CURRENT = "no check-ins in this range"
 
 # Urgent help first: emergency services and crisis lines, then everything else.
 RESOURCE_KIND_ORDER = {"emergency": 0, "crisis": 1}
@@ -66,10 +133,10 @@ STRIPE_FILL = (246, 246, 246)
 # Height the running header takes on pages after the first (cell 5 + gap 2).
 HEADER_HEIGHT = 7.0
 MIN_CHART_HEIGHT = 50.0
-# A note of ordinary words at the API's 2,000-character maximum needs about 95 lines of
-# the note column; only notes of many line breaks or very wide letters go past this, and
-# they are visibly shortened so a year's report stays a bounded size.
-NOTE_MAX_LINES = 120
+# A note of ordinary words at the API's 2,000-character maximum needs about 35 lines of
+# the (landscape) note column; only notes of many line breaks go past this, and they are
+# visibly shortened so a year's report stays a bounded size: at most two pages a day.
+NOTE_MAX_LINES = 80
 NOTE_SHORTENED = "[… note shortened here; the CSV and FHIR exports hold the full text]"
 
 
@@ -93,6 +160,22 @@ class PdfReport:
     region: str | None = None
     # For a counselor's export: the 42 CFR Part 2 notice and the consent's scope, in words.
     disclosure: Sequence[str] = ()
+    # The patient's IANA zone: "Produced" is their local time, with the zone named.
+    timezone: str = "UTC"
+    # Date → the API's judgement of that day (anything with .level and .reasons).
+    judgements: Mapping[date, Any] | None = None
+
+    def texts(self) -> Iterable[str]:
+        """Every free text the report prints, to choose the fonts that can draw it."""
+        yield self.display_name
+        yield self.region or ""
+        yield from self.disclosure
+        for reason in (self.assessment or {}).get("reasons") or ():
+            yield str(reason.get("message") or "")
+        for resource in self.resources:
+            yield from (str(value) for value in resource.values() if value)
+        if self.include_notes:
+            yield from (checkin.note for checkin in self.checkins if checkin.note)
 
 
 def resolve_font_files(font_dir: str | os.PathLike[str] | None = None) -> tuple[Path, Path]:
@@ -116,18 +199,80 @@ def resolve_font_files(font_dir: str | os.PathLike[str] | None = None) -> tuple[
     )
 
 
+@functools.lru_cache(maxsize=32)
+def _font_cmap(path: Path, face: int = 0) -> frozenset[int]:
+    """The code points a font file draws, read once per process."""
+    with TTFont(path, fontNumber=face, lazy=True) as font:
+        return frozenset(font.getBestCmap())
+
+
+def _installed(files: FontFiles) -> bool:
+    """Both weights are present."""
+    return files.regular.is_file() and files.bold.is_file()
+
+
+def choose_fonts(
+    texts: Iterable[str], font_dir: str | os.PathLike[str] | None = None
+) -> tuple[FontFiles, list[FontFiles]]:
+    """The body font and the fallbacks the texts need (DejaVu always, as the last resort).
+
+    Without the Noto packages the body is DejaVu, so a missing font never breaks a report:
+    it only prints more placeholders.
+    """
+    regular, bold = resolve_font_files(font_dir)
+    dejavu = FontFiles(DEJAVU, regular, bold)
+    body = NOTO_BODY if font_dir is None and _installed(NOTO_BODY) else dejavu
+    missing = {ord(char) for text in texts for char in text} - _font_cmap(body.regular)
+    fallbacks = []
+    for files in (*NOTO_FALLBACKS, dejavu):
+        if not missing or files is body or not _installed(files):
+            continue
+        drawn = missing & _font_cmap(files.regular, files.face)
+        if drawn or files is dejavu:
+            fallbacks.append(files)
+            missing -= drawn
+    return body, fallbacks
+
+
+def _shaping_available() -> bool:
+    """Tell whether uharfbuzz, which fpdf2 shapes text with, is installed."""
+    try:
+        import uharfbuzz  # noqa: F401
+    except ImportError:  # pragma: no cover - pinned in requirements.txt
+        return False
+    return True
+
+
 class _ReportPDF(FPDF):
     """FPDF with Steady's running header/footer and glyph-safe text."""
 
-    def __init__(self, *, regular: Path, bold: Path, running_header: str) -> None:
+    def __init__(
+        self,
+        *,
+        body: FontFiles,
+        fallbacks: Sequence[FontFiles],
+        dejavu: tuple[Path, Path],
+        shaping: bool,
+        running_header: str,
+    ) -> None:
         super().__init__(orientation="P", unit="mm", format="A4")
         # A long alias reserves room for page counts of 1000 and more (ten-year logs).
         self.alias_nb_pages(PAGE_COUNT_ALIAS)
-        self.add_font(FAMILY, "", str(regular))
-        self.add_font(FAMILY, "B", str(bold))
-        # Text is printed in both weights, so only code points both fonts
-        # cover are kept; the rest become PLACEHOLDER in safe().
-        self._covered = set(self.fonts[FAMILY].cmap) & set(self.fonts[FAMILY + "B"].cmap)
+        self._covered: set[int] = set()
+        for family, files in ((FAMILY, body), *((f.family, f) for f in fallbacks)):
+            self.add_font(family, "", str(files.regular), collection_font_number=files.face)
+            self.add_font(family, "B", str(files.bold), collection_font_number=files.face)
+            # Text is printed in both weights, so only code points both fonts
+            # cover are kept; the rest become PLACEHOLDER in safe().
+            self._covered |= set(self.fonts[family].cmap) & set(self.fonts[family + "B"].cmap)
+        self._body_cmap = frozenset(self.fonts[FAMILY].cmap)
+        self._dejavu = dejavu
+        if fallbacks:
+            self.set_fallback_fonts([files.family for files in fallbacks])
+        # Shaping joins Arabic letters, places marks and lays right-to-left runs out in
+        # reading order; without uharfbuzz text still prints, unshaped.
+        if shaping and _shaping_available():
+            self.set_text_shaping(True)
         self._running_header = self.safe(running_header)
         self.set_margins(MARGIN, MARGIN, MARGIN)
         self.set_auto_page_break(auto=True, margin=18)
@@ -154,6 +299,24 @@ class _ReportPDF(FPDF):
                 out.append(PLACEHOLDER)
                 substituted = True
         return "".join(out)
+
+    def register_svg_fonts(self, svg: bytes) -> None:
+        """Give every family an SVG's text names a font: DejaVu, which matplotlib measured with.
+
+        fpdf2 draws SVG ``<text>`` only in fonts registered under the family's name.
+        """
+        regular, bold = self._dejavu
+        for match in _SVG_FONT_FAMILY.finditer(svg):
+            for name in match.group(1).decode("utf-8", "replace").split(","):
+                family = name.strip().strip("'\"").lower()
+                if family and family not in self.fonts:
+                    self.add_font(family, "", str(regular))
+                    self.add_font(family, "B", str(bold))
+
+    def needs_shaping(self, text: str) -> bool:
+        """Tell whether a line needs fallback fonts or bidi (``text()`` offers neither)."""
+        body = self._body_cmap
+        return any(ord(char) not in body for char in text) or _has_rtl(text)
 
     def header(self) -> None:
         """Repeat who/when on later pages so a loose sheet stays identifiable."""
@@ -223,11 +386,41 @@ def _fmt_log_value(value: Any) -> str:
     return str(value)
 
 
-def _fmt_produced(moment: datetime) -> str:
-    """Format the production time in UTC, minute precision."""
+def _has_rtl(text: str) -> bool:
+    """Tell whether any character is right-to-left."""
+    return any(unicodedata.bidirectional(char) in _RTL_CLASSES for char in text)
+
+
+def _starts_rtl(text: str) -> bool:
+    """Tell whether the first strongly directed character is right-to-left."""
+    for char in text:
+        direction = unicodedata.bidirectional(char)
+        if direction in _RTL_CLASSES:
+            return True
+        if direction == "L":
+            return False
+    return False
+
+
+def _fmt_produced(moment: datetime, zone: str = "UTC") -> str:
+    """Format the production time in the patient's zone, named, minute precision."""
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError("produced_at must be timezone-aware")
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    local = moment.astimezone(ZoneInfo(zone))
+    return f"{local:%Y-%m-%d %H:%M} ({zone})"
+
+
+def _flags(judgement: Any) -> list[str]:
+    """The rules that fired on a day, in words; a reason the level already names is left out."""
+    words: list[str] = []
+    for reason in judgement.reasons:
+        if reason.code == judgement.level:
+            continue
+        symptom = reason.facts.get("symptom")
+        word = f"worsening {symptom}" if symptom else reason.code.replace("_", " ")
+        if word not in words:
+            words.append(word)
+    return words
 
 
 def _heading(pdf: _ReportPDF, text: str, size: float = 12) -> None:
@@ -245,7 +438,7 @@ def _line(pdf: _ReportPDF, text: str, *, size: float = 10, bold: bool = False) -
 
 
 def _summary_table(pdf: _ReportPDF, summary: Mapping[str, Mapping[str, Any]]) -> None:
-    """Render the per-symptom summary table."""
+    """Render the per-symptom summary table; an empty comparison says why it is empty."""
     pdf.set_font(FAMILY, "", 9)
     headings = FontFace(emphasis="BOLD", fill_color=HEADING_FILL)
     with pdf.table(
@@ -258,17 +451,18 @@ def _summary_table(pdf: _ReportPDF, summary: Mapping[str, Mapping[str, Any]]) ->
         table.row(SUMMARY_HEADINGS)
         for key, label in SUMMARY_ROWS:
             stats = summary.get(key) or {}
-            table.row(
-                (
-                    label,
-                    _fmt_number(stats.get("mean")),
-                    _fmt_number(stats.get("min")),
-                    _fmt_number(stats.get("max")),
-                    _fmt_number(stats.get("latest")),
-                    _fmt_number(stats.get("previous_mean")),
-                    pdf.safe(_fmt_direction(stats)),
-                )
-            )
+            row = table.row()
+            row.cell(label)
+            for value in ("mean", "min", "max", "latest"):
+                row.cell(_fmt_number(stats.get(value)))
+            if stats.get("previous_mean") is None:
+                row.cell(NO_PREVIOUS, colspan=2, align="LEFT")
+            elif stats.get("mean") is None:
+                row.cell(_fmt_number(stats.get("previous_mean")))
+                row.cell(NO_CURRENT)
+            else:
+                row.cell(_fmt_number(stats.get("previous_mean")))
+                row.cell(pdf.safe(_fmt_direction(stats)))
 
 
 def _assessment(pdf: _ReportPDF, assessment: Mapping[str, Any] | None) -> None:
@@ -287,6 +481,49 @@ def _assessment(pdf: _ReportPDF, assessment: Mapping[str, Any] | None) -> None:
     for reason in reasons:
         message = reason.get("message") or reason.get("code") or ""
         _line(pdf, f"•  {pdf.safe(str(message))}")
+
+
+_SVG_SIZE = re.compile(rb'<svg[^>]*?viewBox="\s*[\d.]+\s+[\d.]+\s+([\d.]+)\s+([\d.]+)"')
+# Font families an SVG's <text> asks for (attribute or style), e.g. matplotlib's 'DejaVu Sans'.
+# In SVG a px is one user unit (matplotlib: one pt); fpdf2 reads px as 0.75 pt, which would
+# print a 10 pt label at 7.5 pt, so the sizes are given to it as plain user units.
+_SVG_PX_FONT_SIZE = re.compile(rb"(font-size\s*:\s*[\d.]+)px")
+_SVG_FONT_FAMILY = re.compile(rb"""font-family\s*[:=]\s*["']?([^;"'>]+)""")
+# Screen-reader text and metadata fpdf2 cannot draw (it warns once per tag on every report);
+# the PDF carries its own alt text for the chart.
+_SVG_UNDRAWN = re.compile(rb"<(title|desc|metadata)\b.*?</\1>", re.S)
+PT_PER_MM = 72 / 25.4
+
+
+def _is_svg(chart: Any) -> bool:
+    """Tell SVG bytes from PNG bytes or an image."""
+    return isinstance(chart, bytes) and b"<svg" in chart[:2048]
+
+
+def _svg_chart_page(pdf: _ReportPDF, svg: bytes) -> None:
+    """Draw an SVG chart as vectors on a landscape page, at its own size where it fits.
+
+    At 100 % every label prints at the point size the chart was drawn with; a chart wider
+    than the page (the A4 landscape width) is scaled down to fit.
+    """
+    size = _SVG_SIZE.search(svg)
+    if size is None:
+        _line(pdf, "Chart unavailable.")
+        return
+    width_pt, height_pt = (float(value) for value in size.groups())
+    pdf.add_page(orientation="L")
+    _heading(pdf, "Trend chart")
+    room_w, room_h = pdf.epw, pdf.page_break_trigger - pdf.get_y()
+    scale = min(1.0, room_w * PT_PER_MM / width_pt, room_h * PT_PER_MM / height_pt)
+    width, height = width_pt * scale / PT_PER_MM, height_pt * scale / PT_PER_MM
+    x = pdf.l_margin + (pdf.epw - width) / 2
+    pdf.register_svg_fonts(svg)
+    svg = _SVG_UNDRAWN.sub(b"", _SVG_PX_FONT_SIZE.sub(rb"\1", svg))
+    try:
+        pdf.image(io.BytesIO(svg), x=x, w=width, h=height, alt_text="Symptom chart")
+    except (FPDFException, ValueError, KeyError):
+        # A chart fpdf2 cannot draw must not cost the patient the rest of the report.
+        _line(pdf, "Chart unavailable.")
 
 
 def _chart(pdf: _ReportPDF, chart) -> None:
@@ -327,13 +564,13 @@ class _LogGrid:
     def __init__(self, pdf: _ReportPDF, *, include_notes: bool) -> None:
         self.pdf = pdf
         self.include_notes = include_notes
-        self.headings = [heading for heading, _, _ in LOG_COLUMNS]
-        self.aligns = ["L"] + ["C"] * (len(LOG_COLUMNS) - 1)
+        self.headings = [heading for heading, _, _ in LOG_COLUMNS] + [LEVEL_HEADING, FLAGS_HEADING]
+        self.aligns = ["L"] + ["C"] * (len(LOG_COLUMNS) - 1) + ["L", "L"]
         self._widths_cache: dict[tuple[str, str], float] = {}
         widths = [
             max(self._width(heading, "B"), self._width(sample, "")) + 2 * self.PAD_X + 0.6
-            for heading, sample in zip(self.headings, LOG_SAMPLES, strict=True)
-        ]
+            for heading, sample in zip(self.headings, (*LOG_SAMPLES, LEVEL_SAMPLE), strict=False)
+        ] + [FLAGS_WIDTH]
         if include_notes:
             self.headings.append("Note")
             self.aligns.append("L")
@@ -417,6 +654,9 @@ class _LogGrid:
             for number, line in enumerate(text.split("\n")):
                 if not line:
                     continue
+                if pdf.needs_shaping(line):
+                    self._draw_shaped(line, left, right, top + number * self.LINE_HEIGHT)
+                    continue
                 y = top + baseline + number * self.LINE_HEIGHT
                 if self.aligns[index] == "C":
                     x = left + (right - left - self._width(line, style)) / 2
@@ -425,6 +665,18 @@ class _LogGrid:
                 pdf.text(x, y, line)
         pdf.line(self.edges[0], top + height, self.edges[-1], top + height)
         pdf.set_y(top + height)
+
+    def _draw_shaped(self, line: str, left: float, right: float, top: float) -> None:
+        """Draw a line with fallback fonts and bidi via ``cell`` (slower, so only when needed).
+
+        A line that starts right-to-left is aligned right, where its reader starts.
+        """
+        pdf = self.pdf
+        pdf.set_xy(left + self.PAD_X - pdf.c_margin, top + self.PAD_Y)
+        align = "R" if _starts_rtl(line) else "L"
+        pdf.cell(
+            right - left - 2 * self.PAD_X + 2 * pdf.c_margin, self.LINE_HEIGHT, line, align=align
+        )
 
     def _open_segment(self) -> None:
         """Start the table on this page: top rule plus the heading row."""
@@ -441,7 +693,7 @@ class _LogGrid:
         for edge in self.edges:
             self.pdf.line(edge, self.segment_top, edge, bottom)
 
-    def render(self, rows: Sequence[Any]) -> None:
+    def render(self, rows: Sequence[Any], judgements: Mapping[date, Any]) -> None:
         """Draw all rows, breaking pages and repeating headings as needed."""
         pdf = self.pdf
         pdf.set_draw_color(150)
@@ -453,6 +705,7 @@ class _LogGrid:
             if getattr(checkin, "episode_day", None) is not None:
                 said = f"day {checkin.episode_day} of the episode"
                 cells[0] = "\n".join([cells[0], *self.wrap(said, self.widths[0])])
+            cells.extend(self.judged_cells(judgements.get(checkin.date)))
             note_lines: list[str] = []
             if self.include_notes and checkin.note:
                 note_lines = self.note_lines(checkin.note)
@@ -461,18 +714,28 @@ class _LogGrid:
         self._close_segment()
         pdf.set_draw_color(0)
 
+    def judged_cells(self, judgement: Any) -> list[str]:
+        """The Level and Flags cells: the API's judgement of the day, flags one per line."""
+        if judgement is None:
+            return [DASH, ""]
+        flags: list[str] = []
+        for word in _flags(judgement):
+            flags.extend(self.wrap(word, self.widths[len(LOG_COLUMNS) + 1]))
+        return [judgement.level, "\n".join(flags)]
+
     def _draw_checkin(self, cells: list[str], note_lines: list[str]) -> None:
         """Draw one day, keeping it on one page unless the note is taller than a page."""
         pdf = self.pdf
         heading_height = self.LINE_HEIGHT + 2 * self.PAD_Y
+        cell_lines = max(cell.count("\n") + 1 for cell in cells)
         while True:
-            count = max(len(note_lines), cells[0].count("\n") + 1)
+            count = max(len(note_lines), cell_lines)
             height = count * self.LINE_HEIGHT + 2 * self.PAD_Y
             room = pdf.page_break_trigger - pdf.get_y()
             fresh_room = pdf.page_break_trigger - pdf.t_margin - HEADER_HEIGHT - heading_height
             if height > room and (height <= fresh_room or room < heading_height * 2):
                 self._close_segment()
-                pdf.add_page()
+                pdf.add_page(same=True)
                 self._open_segment()
                 continue
             # Only a note taller than a whole page gets split across pages.
@@ -481,12 +744,13 @@ class _LogGrid:
             row = list(cells)
             if self.include_notes:
                 row.append("\n".join(chunk))
-            lines = max(len(chunk), cells[0].count("\n") + 1)
+            lines = max(len(chunk), cell_lines)
             self._draw_row(row, "", lines * self.LINE_HEIGHT + 2 * self.PAD_Y, fill=self.striped)
             if not note_lines:
                 return
             # Continuation slices repeat nothing but the note text.
             cells = ["(cont.)"] + [""] * (len(cells) - 1)
+            cell_lines = 1
 
 
 def _daily_log(pdf: _ReportPDF, report: PdfReport) -> None:
@@ -499,7 +763,7 @@ def _daily_log(pdf: _ReportPDF, report: PdfReport) -> None:
     if not rows:
         _line(pdf, "No check-ins in this range.")
         return
-    _LogGrid(pdf, include_notes=report.include_notes).render(rows)
+    _LogGrid(pdf, include_notes=report.include_notes).render(rows, report.judgements or {})
 
 
 def _taken(pdf: _ReportPDF, report: PdfReport) -> None:
@@ -544,14 +808,28 @@ def _resources(pdf: _ReportPDF, report: PdfReport) -> None:
         pdf.ln(3)
 
 
+def _previous_period(start: date, end: date) -> str:
+    """Say what "Previous mean" compares with: the same number of days just before."""
+    days = (end - start).days + 1
+    first, last = start - timedelta(days=days), start - timedelta(days=1)
+    return (
+        f"Previous mean: the {days} days before the range ({first.isoformat()} to "
+        f"{last.isoformat()}). Direction compares the two means."
+    )
+
+
 def build_pdf(report: PdfReport, *, font_dir: str | os.PathLike[str] | None = None) -> bytes:
     """Render the report to PDF bytes (deterministic for identical input)."""
-    regular, bold = resolve_font_files(font_dir)
+    texts = list(report.texts())
+    body, fallbacks = choose_fonts(texts, font_dir)
     range_text = f"{report.start.isoformat()} to {report.end.isoformat()}"
-    produced_text = _fmt_produced(report.produced_at)
+    produced_text = _fmt_produced(report.produced_at, report.timezone)
     pdf = _ReportPDF(
-        regular=regular,
-        bold=bold,
+        body=body,
+        fallbacks=fallbacks,
+        dejavu=resolve_font_files(font_dir),
+        # Only a report with text beyond the body font or right-to-left text pays for shaping.
+        shaping=bool(fallbacks) or any(_has_rtl(text) for text in texts),
         running_header=f"{TITLE} · {report.display_name} · {range_text}",
     )
     # Fixed dates and metadata make identical input give identical bytes;
@@ -573,15 +851,20 @@ def build_pdf(report: PdfReport, *, font_dir: str | os.PathLike[str] | None = No
     pdf.ln(4)
     _heading(pdf, "Summary")
     _summary_table(pdf, report.summary)
+    _line(pdf, _previous_period(report.start, report.end), size=8)
     pdf.ln(4)
     _assessment(pdf, report.assessment)
-    if report.chart:
+    if _is_svg(report.chart):
+        _svg_chart_page(pdf, report.chart)
+    elif report.chart:
         _chart(pdf, report.chart)
 
-    pdf.add_page()
+    # Landscape: the CSV's columns, the day's level and flags, and a note column wide
+    # enough that a 2,000-character note takes about 35 lines.
+    pdf.add_page(orientation="L")
     _daily_log(pdf, report)
     _taken(pdf, report)
 
-    pdf.add_page()
+    pdf.add_page(orientation="P")
     _resources(pdf, report)
     return bytes(pdf.output())

@@ -20,6 +20,7 @@ from server.extensions import db
 from server.resources import service as resources_service
 from server.sharing import policy
 from server.trends import service as trends_service
+from server.trends.calculations import with_judgements
 
 # format → (media type, file extension)
 MEDIA_TYPES = {
@@ -254,11 +255,11 @@ def _resources(region: str) -> list[dict]:
     ]
 
 
-def _chart(days: list[dict]):
-    """The trend chart of the range (at most a year)."""
-    from server.trends.chart import render_chart_image  # matplotlib loads only when needed
+def _chart(days: list[dict], judged: dict) -> bytes:
+    """The trend chart of the range (at most a year) with its flagged days, as SVG (vectors)."""
+    from server.trends.chart import render_chart  # matplotlib loads only when needed
 
-    return render_chart_image(days)
+    return render_chart(with_judgements(days, judged), "svg")
 
 
 def _prepare_pdf(
@@ -286,10 +287,13 @@ def _prepare_pdf(
         "include_notes": include_notes,
         "resources": _resources(patient.region),
         "disclosure": disclosure,
+        "timezone": patient.timezone,
+        # The same judgement the API gives each day, so the PDF's levels never disagree.
+        "judgements": checkins_service.judged_in_range(patient.id, start, end),
     }
 
     def render() -> bytes:
-        return build_pdf(PdfReport(chart=_chart(trends["days"]), **report))
+        return build_pdf(PdfReport(chart=_chart(trends["days"], report["judgements"]), **report))
 
     return render
 

@@ -88,14 +88,15 @@ def get_patient_trends(patient_id, start=None, end=None, align="calendar"):
 )
 @bp.arguments(ChartQuerySchema(), location="query", as_kwargs=True)
 @problems(bp, 401, 403, 404)
-def get_patient_chart(patient_id, start=None, end=None, format="png"):  # noqa: A002
-    """Get a chart of a sharing patient's symptoms."""
+def get_patient_chart(patient_id, start=None, end=None, format="png", series=None):  # noqa: A002
+    """Get a chart of a sharing patient's symptoms, total and flagged days."""
     image = service.chart(
         counselor=signed_in_user(),
         patient_id=str(patient_id),
         start=start,
         end=end,
         image_format=format,
+        series=series,
     )
     return Response(image, mimetype=CHART_MEDIA_TYPES[format])
 

@@ -97,8 +97,10 @@ def trends(*, counselor: Principal, patient_id: str, start, end, align="calendar
         return trends_service.trends_for(patient, start, end, align=align)
 
 
-def chart(*, counselor: Principal, patient_id: str, start, end, image_format: str) -> bytes:
-    """A patient's chart within the share's scope."""
+def chart(
+    *, counselor: Principal, patient_id: str, start, end, image_format: str, series=None
+) -> bytes:
+    """A patient's chart within the share's scope (`series`: None for the default)."""
     with policy.disclosure(counselor, patient_id, "trends", "chart_viewed") as (
         _,
         patient,
@@ -106,7 +108,7 @@ def chart(*, counselor: Principal, patient_id: str, start, end, image_format: st
     ):
         start, end = trends_service.resolve_range(patient, start, end)
         detail.update(start=start, end=end, format=image_format)
-        return trends_service.chart_for(patient, start, end, image_format)
+        return trends_service.chart_for(patient, start, end, image_format, series)
 
 
 def status(*, counselor: Principal, patient_id: str) -> dict:

@@ -13,7 +13,7 @@ from collections.abc import Container, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from server.assessments.judgement import CheckinLike
+from server.assessments.judgement import Assessment, CheckinLike
 from server.config import float_setting
 from server.vocabulary import CORE_SYMPTOMS, MAX_TOTAL, OPTIONAL_EXTRAS
 
@@ -192,3 +192,20 @@ def compute_trends(
         "days_in_range": len(days),
         "current_streak": streak_ending(by_date, end),
     }
+
+
+def with_judgements(
+    days: Iterable[Mapping[str, Any]], judged: Mapping[dt.date, Assessment]
+) -> list[dict]:
+    """Copy the days, adding each judged day's `level` and `reason_codes` (None, () if not)."""
+    out = []
+    for day in days:
+        judgement = judged.get(day["date"])
+        out.append(
+            {
+                **day,
+                "level": judgement.level if judgement else None,
+                "reason_codes": tuple(r.code for r in judgement.reasons) if judgement else (),
+            }
+        )
+    return out

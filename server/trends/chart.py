@@ -1,12 +1,18 @@
-"""Render daily symptom scores as a PNG or SVG trend chart."""
+"""Render daily symptom scores as a PNG or SVG trend chart.
+
+The figure is a list of panels sharing one date axis (symptoms with the total, vomiting and
+diarrhoea, the flagged days), so a new measure with its own y-axis is one more `Panel`.
+"""
 
 from __future__ import annotations
 
 import io
 import math
-from collections.abc import Mapping, Sequence
-from datetime import date, datetime, time, timedelta
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
+from xml.sax.saxutils import escape
 
 from server.vocabulary import CORE_SYMPTOMS, MAX_TOTAL, SCORE_MAX
 
@@ -15,9 +21,23 @@ SYMPTOM_MAX = SCORE_MAX
 TOTAL_MAX = MAX_TOTAL
 FORMATS: tuple[str, ...] = ("png", "svg")
 EMPTY_MESSAGE = "No check-ins in this range"
+DEFAULT_TITLE = "Symptom scores"
+
+# Every series the chart can draw, by its check-in field name; the default is the chart
+# as it always was (four symptoms and the total).
+GUT_SERIES: tuple[str, ...] = ("vomiting", "diarrhea")
+SERIES: tuple[str, ...] = (*CORE_SYMPTOMS, "total", *GUT_SERIES)
+DEFAULT_SERIES: tuple[str, ...] = (*CORE_SYMPTOMS, "total")
+# Beyond nine weeks, five daily lines are a tangle: plot weekly means instead.
+WEEKLY_AFTER_DAYS = 62
 
 FIGSIZE_IN = (10.0, 5.0)
+# Extra height for each panel beyond the symptoms and the flags strip.
+EXTRA_PANEL_IN = 1.6
 DPI = 100
+# Room for the y labels and flag names (left), the total's axis (right), the title (top),
+# and the two-line date ticks with two legend rows (bottom).
+MARGINS_IN = {"left": 1.25, "right": 0.75, "top": 0.45, "bottom": 1.05, "between": 0.2}
 FONT = "DejaVu Sans"
 
 # Okabe-Ito colours plus distinct markers, so series stay apart for colour-blind
@@ -27,8 +47,12 @@ _STYLE: dict[str, tuple[str, str]] = {
     "aches": ("#0072B2", "s"),
     "anxiety": ("#009E73", "^"),
     "insomnia": ("#CC79A7", "D"),
+    "total": ("#333333", "o"),
+    "vomiting": ("#56B4E9", "v"),
+    "diarrhea": ("#D55E00", "P"),
 }
-_TOTAL_COLOUR = "#333333"
+_LABELS: dict[str, str] = {"diarrhea": "Diarrhoea"}
+_TOTAL_COLOUR = _STYLE["total"][0]
 
 # PNG: drop the "Software" chunk (matplotlib version). SVG: drop the creation
 # date and creator so repeated renders do not differ by timestamp.
@@ -36,6 +60,58 @@ _METADATA: dict[str, dict[str, None]] = {
     "png": {"Software": None},
     "svg": {"Date": None, "Creator": None},
 }
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+@dataclass(frozen=True)
+class Panel:
+    """One panel: the series it draws on its own y-axis (and, optionally, a right-hand one)."""
+
+    key: str
+    ylabel: str
+    series: tuple[str, ...]
+    maximum: int
+    height: float
+    right_series: tuple[str, ...] = ()
+    right_maximum: int = 0
+    right_ylabel: str = ""
+
+
+# Top to bottom. A panel is drawn when any of its series is asked for.
+PANELS: tuple[Panel, ...] = (
+    Panel(
+        "symptoms",
+        f"Score (0–{SCORE_MAX})",
+        CORE_SYMPTOMS,
+        SCORE_MAX,
+        3.0,
+        right_series=("total",),
+        right_maximum=MAX_TOTAL,
+        right_ylabel=f"Total (0–{MAX_TOTAL})",
+    ),
+    Panel("gut", f"Vomiting, diarrhoea (0–{SCORE_MAX})", GUT_SERIES, SCORE_MAX, 1.6),
+)
+
+
+@dataclass(frozen=True)
+class Flag:
+    """A kind of day the chart marks in its strip: a rule that fired, or a reported fact."""
+
+    key: str
+    label: str
+    colour: str
+    marker: str
+    size: float
+
+
+# Rule codes as the judgement names them (Reason.code), plus the reported opioid use.
+FLAGS: tuple[Flag, ...] = (
+    Flag("crisis", "Crisis", "#D55E00", "X", 9.0),
+    Flag("overdose_risk", "Overdose risk", "#000000", "*", 11.0),
+    Flag("dehydration_risk", "Dehydration risk", "#0072B2", "v", 8.0),
+    Flag("used_opioids", "Opioid use", "#CC79A7", "o", 7.0),
+)
+_FLAGS_HEIGHT = 1.2
 
 
 def _series_value(day: Mapping[str, Any], field: str, maximum: int) -> float:
@@ -51,156 +127,444 @@ def _series_value(day: Mapping[str, Any], field: str, maximum: int) -> float:
     return float(value)
 
 
-def _day_start(day: date) -> datetime:
-    """Return midnight of a date so every point sits on its day tick."""
-    return datetime.combine(day, time.min)
+def _maximum(name: str) -> int:
+    """The top of a series' scale."""
+    return MAX_TOTAL if name == "total" else SCORE_MAX
+
+
+def day_flags(day: Mapping[str, Any]) -> set[str]:
+    """The flags of a day: the rule codes its judgement found, and reported opioid use."""
+    flags = set(day.get("reason_codes") or ()) & {flag.key for flag in FLAGS}
+    if day.get("used_opioids") is True:
+        flags.add("used_opioids")
+    return flags
+
+
+def _short(day: date, *, year: bool = True) -> str:
+    """A date as '2 Nov 2026' (or '2 Nov')."""
+    text = f"{day.day} {_MONTHS[day.month - 1]}"
+    return f"{text} {day.year}" if year else text
+
+
+def range_text(start: date, end: date) -> str:
+    """A range as '2 Nov – 1 Dec 2026', naming each year once."""
+    if start == end:
+        return _short(end)
+    return f"{_short(start, year=start.year != end.year)} – {_short(end)}"
+
+
+def _tick_days(start: date, end: date) -> list[date]:
+    """Days to tick: every day for short ranges, fixed days of each month for longer ones."""
+    length = (end - start).days + 1
+    if length <= 14:
+        return [start + timedelta(days=i) for i in range(length)]
+    # Fixed days of the month, so the 1st of each month is always a tick and month
+    # ends never crowd it (no 29th or 31st right before a 1st).
+    if length <= 31:
+        monthdays = {1, 5, 9, 13, 17, 21, 25}
+    elif length <= 62:
+        monthdays = {1, 8, 15, 22}
+    elif length <= 124:
+        monthdays = {1, 15}
+    else:
+        monthdays = {1}
+    ticks = [
+        start + timedelta(days=i)
+        for i in range(length)
+        if (start + timedelta(days=i)).day in monthdays
+    ]
+    return ticks or [start]
+
+
+def date_ticks(start: date, end: date) -> list[tuple[date, str]]:
+    """Tick days and labels: the month is named where it changes, the year where it changes.
+
+    Day ticks read '5 Nov' (and '2026' below it), '9', ..., '1 Dec'; month ticks (ranges
+    over four months) read 'Dec' (2026 below), 'Jan' (2027 below), 'Feb'.
+    """
+    days = _tick_days(start, end)
+    by_month = (end - start).days + 1 > 124
+    ticks = []
+    previous: date | None = None
+    for day in days:
+        new_year = previous is None or previous.year != day.year
+        new_month = new_year or previous.month != day.month
+        if by_month:
+            label = _MONTHS[day.month - 1]
+        elif new_month:
+            label = _short(day, year=False)
+        else:
+            label = str(day.day)
+        if new_year:
+            # On a second line, so neighbouring ticks never collide with it.
+            label += f"\n{day.year}"
+        ticks.append((day, label))
+        previous = day
+    return ticks
+
+
+def _weekly(days: Sequence[Mapping[str, Any]], names: Iterable[str]):
+    """Weekly means of the logged days (7-day blocks from the first day), at each middle day."""
+    first = days[0]["date"]
+    last_week = (days[-1]["date"] - first).days // 7
+    weeks: list[list[Mapping[str, Any]]] = [[] for _ in range(last_week + 1)]
+    for day in days:
+        weeks[(day["date"] - first).days // 7].append(day)
+    # The middle of each block, the last one cut at the range's end.
+    xs = [
+        first.toordinal() + 7 * week + (min(6, (days[-1]["date"] - first).days - 7 * week)) / 2
+        for week in range(last_week + 1)
+    ]
+    values: dict[str, list[float]] = {}
+    for name in names:
+        column = []
+        for week in weeks:
+            logged = [
+                v for d in week if not math.isnan(v := _series_value(d, name, _maximum(name)))
+            ]
+            column.append(sum(logged) / len(logged) if logged else math.nan)
+        values[name] = column
+    return xs, values
+
+
+def _daily(days: Sequence[Mapping[str, Any]], names: Iterable[str]):
+    """The values of each day."""
+    xs = [float(d["date"].toordinal()) for d in days]
+    return xs, {name: [_series_value(d, name, _maximum(name)) for d in days] for name in names}
+
+
+def _logged(day: Mapping[str, Any]) -> bool:
+    """Whether a check-in exists for the day (every check-in has a total)."""
+    return day.get("total") is not None
+
+
+def _check_days(days: Sequence[Mapping[str, Any]], series: Sequence[str]) -> list:
+    """Validate the input and return the days in date order."""
+    unknown = [name for name in series if name not in SERIES]
+    if unknown or not series:
+        raise ValueError(f"unknown chart series {unknown!r}; use some of {SERIES}")
+    for day in days:
+        if not isinstance(day.get("date"), date):
+            raise ValueError("every day needs a datetime.date under 'date'")
+    return sorted(days, key=lambda d: d["date"])
+
+
+def chart_title(days: Sequence[Mapping[str, Any]], title: str | None = None) -> str:
+    """The heading drawn on the image: what, over which range, daily or weekly."""
+    heading = title or DEFAULT_TITLE
+    if not days:
+        return heading
+    ordered = sorted(d["date"] for d in days)
+    weekly = len(ordered) > WEEKLY_AFTER_DAYS
+    suffix = ", weekly means of logged days" if weekly else ""
+    return f"{heading}, {range_text(ordered[0], ordered[-1])}{suffix}"
+
+
+def chart_description(days: Sequence[Mapping[str, Any]]) -> str:
+    """A sentence or three summarising the chart for a screen reader."""
+    if not days:
+        return "No days to show."
+    ordered = sorted(days, key=lambda d: d["date"])
+    logged = [d for d in ordered if _logged(d)]
+    parts = [
+        f"Daily check-ins from {_short(ordered[0]['date'])} to {_short(ordered[-1]['date'])}: "
+        f"{len(logged)} of {len(ordered)} days logged."
+    ]
+    if not logged:
+        return parts[0]
+    latest = logged[-1]
+    level = latest.get("level")
+    parts.append(
+        f"Latest check-in {_short(latest['date'])}: total {latest['total']} of {MAX_TOTAL}"
+        + (f", level {level}." if level else ".")
+    )
+    counts = [
+        f"{flag.label.lower()} {sum(1 for d in ordered if flag.key in day_flags(d))}"
+        for flag in FLAGS
+    ]
+    parts.append("Days flagged: " + ", ".join(counts) + ".")
+    return " ".join(parts)
 
 
 def render_chart(
-    days: Sequence[Mapping[str, Any]], fmt: str = "png", title: str | None = None
+    days: Sequence[Mapping[str, Any]],
+    fmt: str = "png",
+    title: str | None = None,
+    *,
+    series: Sequence[str] = DEFAULT_SERIES,
+    dpi: int = DPI,
 ) -> bytes:
-    """Render per-day symptom scores and totals; return PNG or SVG bytes."""
+    """Render per-day scores, totals and flagged days; return PNG or SVG bytes."""
     if fmt not in FORMATS:
         raise ValueError(f"unsupported chart format {fmt!r}; use one of {FORMATS}")
-    fig = _figure(days, title)
+    fig = chart_figure(days, title, series=series)
     buf = io.BytesIO()
-    fig.savefig(buf, format=fmt, dpi=DPI, metadata=_METADATA[fmt])
+    fig.savefig(buf, format=fmt, dpi=dpi, metadata=_METADATA[fmt])
+    if fmt == "svg":
+        return _with_title_and_desc(
+            buf.getvalue(), chart_title(days, title), chart_description(days)
+        )
     return buf.getvalue()
 
 
-def render_chart_image(days: Sequence[Mapping[str, Any]], title: str | None = None):
+def render_chart_image(
+    days: Sequence[Mapping[str, Any]],
+    title: str | None = None,
+    *,
+    series: Sequence[str] = DEFAULT_SERIES,
+    dpi: int = DPI,
+):
     """Render the chart as a Pillow RGB image (no PNG round trip, for embedding in a PDF)."""
     from PIL import Image
 
-    fig = _figure(days, title)
+    fig = chart_figure(days, title, series=series)
+    fig.set_dpi(dpi)
     fig.canvas.draw()
     rgba = fig.canvas.buffer_rgba()
     return Image.frombuffer("RGBA", (rgba.shape[1], rgba.shape[0]), rgba).convert("RGB")
 
 
-def _figure(days: Sequence[Mapping[str, Any]], title: str | None):
-    """Draw the chart on a fresh Figure."""
-    for day in days:
-        if not isinstance(day.get("date"), date):
-            raise ValueError("every day needs a datetime.date under 'date'")
-    ordered = sorted(days, key=lambda d: d["date"])
+def _with_title_and_desc(svg: bytes, title: str, desc: str) -> bytes:
+    """Give the SVG root an accessible name and description (`<title>`, `<desc>`)."""
+    head, sep, rest = svg.partition(b"<svg ")
+    root_end = rest.index(b">") + 1
+    labelled = b'role="img" aria-labelledby="chart-title chart-desc" '
+    elements = (
+        f'<title id="chart-title">{escape(title)}</title>'
+        f'<desc id="chart-desc">{escape(desc)}</desc>'
+    ).encode()
+    return head + sep + labelled + rest[:root_end] + elements + rest[root_end:]
 
+
+_MATPLOTLIB_READY = False
+
+
+def _matplotlib():
+    """Import matplotlib on first use and set the process-wide options the chart needs."""
+    global _MATPLOTLIB_READY
+    import matplotlib
+
+    if not _MATPLOTLIB_READY:
+        # Set once and never changed, so concurrent renders never see them move: SVG text
+        # stays <text> (selectable, read aloud), and SVG ids do not change between renders.
+        matplotlib.rcParams["svg.fonttype"] = "none"
+        matplotlib.rcParams["svg.hashsalt"] = "steady-chart"
+        _MATPLOTLIB_READY = True
+    return matplotlib
+
+
+def chart_figure(
+    days: Sequence[Mapping[str, Any]],
+    title: str | None = None,
+    *,
+    series: Sequence[str] = DEFAULT_SERIES,
+):
+    """Draw the chart on a fresh Figure: the panels asked for, then the flagged days."""
+    ordered = _check_days(days, series)
     # Imported here so API processes that never draw a chart skip matplotlib's
     # import cost (about half a second and tens of MB).
-    from matplotlib import dates as mdates
+    _matplotlib()
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    xs = [_day_start(d["date"]) for d in ordered]
-    series = {name: [_series_value(d, name, SYMPTOM_MAX) for d in ordered] for name in SYMPTOMS}
-    totals = [_series_value(d, "total", TOTAL_MAX) for d in ordered]
-    has_data = any(not math.isnan(v) for values in (*series.values(), totals) for v in values)
-
+    wanted = set(series)
+    panels = [p for p in PANELS if wanted & {*p.series, *p.right_series}]
+    heights = [p.height for p in panels] + [_FLAGS_HEIGHT]
+    width, height = FIGSIZE_IN
+    size = (width, height + EXTRA_PANEL_IN * (len(panels) - 1))
     # Figure, not pyplot: no global figure registry, so concurrent requests in
     # threaded workers cannot touch each other's state or leak figures.
-    fig = Figure(figsize=FIGSIZE_IN, dpi=DPI, layout="constrained")
+    fig = Figure(figsize=size, dpi=DPI)
     FigureCanvasAgg(fig)
-    ax = fig.add_subplot()
-    ax_total = ax.twinx()
+    axes = fig.subplots(
+        len(heights),
+        1,
+        sharex=True,
+        height_ratios=heights,
+        squeeze=False,
+        gridspec_kw=_margins(size, len(heights)),
+    )
+    axes = [row[0] for row in axes]
 
-    # Long ranges get thinner, translucent symptom lines so the dashed total,
-    # drawn on top, carries the trend. Markers never shrink to zero, so an
-    # isolated logged day between gaps is still visible.
     n = len(ordered)
-    long_range = n > 120
-    marker_size = 5.0 if n <= 45 else 3.5 if not long_range else 2.0
-    line_width = 0.9 if long_range else 1.8
-    symptom_alpha = 0.7 if long_range else 1.0
+    weekly = n > WEEKLY_AFTER_DAYS
+    names = [name for name in SERIES if name in wanted]
+    xs, values = (_weekly if weekly else _daily)(ordered, names)
+    marker_size = 5.0 if n <= 45 or weekly else 3.5
 
     handles = []
-    for name in SYMPTOMS:
-        colour, marker = _STYLE[name]
-        (line,) = ax.plot(
-            xs,
-            series[name],
-            color=colour,
-            marker=marker,
-            markersize=marker_size,
-            linewidth=line_width,
-            alpha=symptom_alpha,
-            label=name.capitalize(),
-        )
-        handles.append(line)
-    (total_line,) = ax_total.plot(
-        xs,
-        totals,
-        color=_TOTAL_COLOUR,
-        linestyle=(0, (5, 3)),
-        marker="o",
-        markerfacecolor="white",
-        markersize=marker_size,
-        linewidth=2.0 if long_range else 1.8,
-        label="Total",
-    )
-    handles.append(total_line)
+    for panel, ax in zip(panels, axes, strict=False):
+        handles += _draw_panel(ax, panel, xs, values, wanted, marker_size)
+    handles += _draw_flags(axes[-1], ordered)
 
-    if not long_range:
-        # Symptom lines above the total: twinx axes draw on top by default.
-        ax.set_zorder(ax_total.get_zorder() + 1)
-        ax.patch.set_visible(False)
-
-    # A small margin beyond 0-10 / 0-40 keeps markers at the extremes unclipped;
-    # the identical 1:4 ratio makes both axes share gridlines.
-    ax.set_ylim(-0.3, SYMPTOM_MAX + 0.3)
-    ax_total.set_ylim(-1.2, TOTAL_MAX + 1.2)
-    ax.set_yticks(range(0, SYMPTOM_MAX + 1, 2))
-    ax_total.set_yticks(range(0, TOTAL_MAX + 1, 8))
-    ax.set_ylabel("Score (0–10)", fontfamily=FONT)
-    ax_total.set_ylabel("Total (0–40)", fontfamily=FONT, color=_TOTAL_COLOUR)
-    ax.grid(axis="y", color="#DDDDDD", linewidth=0.8)
-    ax.set_axisbelow(True)
-    for axis in (ax, ax_total):
-        axis.tick_params(labelfontfamily=FONT)
-        axis.spines["top"].set_visible(False)
-
-    if ordered:
-        # Half a day either side so the first and last days are not on the frame
-        # and a one-day range still has width.
-        start = xs[0] - timedelta(hours=12)
-        end = xs[-1] + timedelta(hours=12)
-        ax.set_xlim(start, end)
-        # Below three days the default picks hourly ticks, which mean nothing
-        # for once-a-day scores.
-        locator = mdates.AutoDateLocator(minticks=1 if n < 3 else 3, maxticks=10)
-        # Never show clock times: scores are per day, so a lone tick reads
-        # "24 Nov" with the year as offset instead of "00:00".
-        formatter = mdates.ConciseDateFormatter(
-            locator,
-            formats=["%Y", "%b", "%d", "%d %b", "%d %b", "%d %b"],
-            zero_formats=["", "%Y", "%b", "%d %b", "%d %b", "%d %b"],
-            offset_formats=["", "%Y", "%b %Y", "%Y", "%Y", "%Y"],
-        )
-        ax.xaxis.set_major_locator(locator)
-        ax.xaxis.set_major_formatter(formatter)
-    else:
-        ax.set_xticks([])
-
-    if not has_data:
-        ax.text(
+    _date_axis(axes, ordered)
+    first_logged = next((d["date"] for d in ordered if _logged(d)), None)
+    if first_logged is None:
+        axes[0].text(
             0.5,
             0.5,
             EMPTY_MESSAGE,
-            transform=ax.transAxes,
+            transform=axes[0].transAxes,
             ha="center",
             va="center",
             fontsize=14,
             color="#555555",
             fontfamily=FONT,
+            gid="empty-message",
         )
+    elif first_logged > ordered[0]["date"]:
+        _no_checkins_before(axes, ordered[0]["date"], first_logged)
 
-    if title:
-        ax.set_title(title, fontfamily=FONT, fontsize=13, loc="left")
+    axes[0].set_title(chart_title(ordered, title), fontfamily=FONT, fontsize=13, loc="left")
     # Legend outside the plotting area so it never hides data points.
     fig.legend(
         handles=handles,
-        loc="outside lower center",
-        ncols=len(handles),
+        loc="lower center",
+        bbox_to_anchor=(0.5, 0.0),
+        ncols=min(len(handles), 6),
         frameon=False,
         prop={"family": FONT},
     )
     return fig
+
+
+def _margins(size: tuple[float, float], rows: int) -> dict[str, float]:
+    """Fixed margins (in inches, as figure fractions) for the labels, title and legend.
+
+    Fixed rather than matplotlib's constrained layout, which measures every text twice
+    and more than doubled the render time.
+    """
+    width, height = size
+    gap = MARGINS_IN["between"]
+    plot_height = height - MARGINS_IN["top"] - MARGINS_IN["bottom"]
+    mean_axes_height = (plot_height - gap * (rows - 1)) / rows
+    return {
+        "left": MARGINS_IN["left"] / width,
+        "right": 1 - MARGINS_IN["right"] / width,
+        "top": 1 - MARGINS_IN["top"] / height,
+        "bottom": MARGINS_IN["bottom"] / height,
+        "hspace": gap / mean_axes_height,
+    }
+
+
+def _plot(ax, xs, ys, name: str, marker_size: float, **style):
+    """One series line with its marker and legend label."""
+    colour, marker = _STYLE[name]
+    (line,) = ax.plot(
+        xs,
+        ys,
+        color=colour,
+        marker=marker,
+        markersize=marker_size,
+        linewidth=1.8,
+        label=_LABELS.get(name, name.capitalize()),
+        gid=f"series-{name}",
+        **style,
+    )
+    return line
+
+
+def _draw_panel(ax, panel: Panel, xs, values, wanted: set[str], marker_size: float):
+    """Draw one panel's series on its own y-axis (and the right-hand one); return handles."""
+    handles = [
+        _plot(ax, xs, values[name], name, marker_size) for name in panel.series if name in wanted
+    ]
+    ax.set_ylim(-0.03 * panel.maximum, panel.maximum * 1.03)
+    ax.set_yticks(range(0, panel.maximum + 1, 2 if panel.maximum <= 10 else 8))
+    ax.set_ylabel(panel.ylabel, fontfamily=FONT)
+    right = [name for name in panel.right_series if name in wanted]
+    if right:
+        twin = ax.twinx()
+        for name in right:
+            handles.append(
+                _plot(
+                    twin,
+                    xs,
+                    values[name],
+                    name,
+                    marker_size,
+                    linestyle=(0, (5, 3)),
+                    markerfacecolor="white",
+                )
+            )
+        # The same 1:4 ratio as the left axis, so both share gridlines.
+        twin.set_ylim(-0.03 * panel.right_maximum, panel.right_maximum * 1.03)
+        twin.set_yticks(range(0, panel.right_maximum + 1, panel.right_maximum // 5))
+        twin.set_ylabel(panel.right_ylabel, fontfamily=FONT, color=_TOTAL_COLOUR)
+        twin.tick_params(labelfontfamily=FONT)
+        twin.spines["top"].set_visible(False)
+        # Symptom lines above the total: twin axes draw on top by default.
+        ax.set_zorder(twin.get_zorder() + 1)
+        ax.patch.set_visible(False)
+    ax.grid(axis="y", color="#DDDDDD", linewidth=0.8)
+    ax.set_axisbelow(True)
+    ax.tick_params(labelfontfamily=FONT)
+    ax.spines["top"].set_visible(False)
+    return handles
+
+
+def _draw_flags(ax, ordered: Sequence[Mapping[str, Any]]):
+    """The strip of flagged days: one labelled row per flag, a marker on each such day."""
+    flags_by_day = [(d["date"].toordinal(), day_flags(d)) for d in ordered]
+    handles = []
+    rows = len(FLAGS)
+    for row, flag in enumerate(FLAGS):
+        xs = [x for x, flags in flags_by_day if flag.key in flags]
+        y = rows - 1 - row
+        (line,) = ax.plot(
+            xs,
+            [y] * len(xs),
+            linestyle="none",
+            marker=flag.marker,
+            markersize=flag.size,
+            color=flag.colour,
+            markeredgecolor="white" if flag.marker != "o" else flag.colour,
+            markerfacecolor=flag.colour if flag.marker != "o" else "none",
+            label=f"{flag.label} day",
+            gid=f"flag-{flag.key}",
+        )
+        handles.append(line)
+    ax.set_ylim(-0.7, rows - 0.3)
+    # The rows are named in words, so no flag is told by colour or shape alone.
+    ax.set_yticks(range(rows), [f.label for f in reversed(FLAGS)], fontfamily=FONT, fontsize=8)
+    ax.grid(axis="y", color="#EEEEEE", linewidth=0.8)
+    ax.set_axisbelow(True)
+    ax.spines["top"].set_visible(False)
+    ax.spines["right"].set_visible(False)
+    ax.tick_params(axis="y", length=0)
+    return handles
+
+
+def _date_axis(axes, ordered: Sequence[Mapping[str, Any]]) -> None:
+    """Day-true ticks and a margin so the first and last points stay off the frame."""
+    bottom = axes[-1]
+    if not ordered:
+        bottom.set_xticks([])
+        return
+    start, end = ordered[0]["date"], ordered[-1]["date"]
+    # Half a day plus a share of the range: a marker on the last day never touches the edge.
+    pad = 0.5 + 0.015 * ((end - start).days + 1)
+    bottom.set_xlim(start.toordinal() - pad, end.toordinal() + pad)
+    ticks = date_ticks(start, end)
+    bottom.set_xticks([day.toordinal() for day, _ in ticks], [label for _, label in ticks])
+    bottom.tick_params(axis="x", labelfontfamily=FONT)
+
+
+def _no_checkins_before(axes, start: date, first_logged: date) -> None:
+    """Shade the empty start of the range and say why it is empty."""
+    left, right = start.toordinal() - 0.5, first_logged.toordinal() - 0.5
+    for ax in axes:
+        ax.axvspan(left, right, color="#F2F2F2", zorder=0, linewidth=0)
+    axes[0].text(
+        left,
+        0.97,
+        f" No check-ins before {_short(first_logged)}",
+        transform=axes[0].get_xaxis_transform(),
+        ha="left",
+        va="top",
+        fontsize=9,
+        color="#444444",
+        fontfamily=FONT,
+        gid="no-checkins-before",
+        bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8, "pad": 1.5},
+    )

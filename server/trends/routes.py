@@ -45,9 +45,9 @@ def get_trends(start=None, end=None, align="calendar"):
 )
 @bp.arguments(ChartQuerySchema(), location="query", as_kwargs=True)
 @problems(bp, 401, 403)
-def get_chart(start=None, end=None, format="png"):  # noqa: A002 (query parameter name)
-    """Get a chart of my four symptoms and total (PNG by default, or SVG)."""
+def get_chart(start=None, end=None, format="png", series=None):  # noqa: A002
+    """Get a chart of my symptoms, total and flagged days (PNG by default, or SVG)."""
     patient = signed_in_user()
     start, end = service.resolve_range(patient, start, end)
-    image = service.chart_for(patient, start, end, format)
+    image = service.chart_for(patient, start, end, format, series)
     return Response(image, mimetype=service.CHART_MEDIA_TYPES[format])

@@ -1,11 +1,13 @@
 """Trend bodies and queries."""
 
 from marshmallow import Schema, fields, validate
+from webargs.fields import DelimitedList
 
 from server.checkins.schemas import DateRangeQuerySchema, OptionalExtrasSchema
 from server.common.serialization import PlannedDump
 from server.common.validation import Vocabulary
 from server.episodes.schemas import EPISODE_DAY
+from server.trends.chart import DEFAULT_SERIES, SERIES
 
 DIRECTION = Vocabulary(
     "TrendDirection",
@@ -103,3 +105,13 @@ class ChartQuerySchema(DateRangeQuerySchema):
     """Range and image format of the chart."""
 
     format = fields.String(load_default="png", validate=validate.OneOf(["png", "svg"]))
+    series = DelimitedList(
+        fields.String(validate=validate.OneOf(SERIES)),
+        # Left out, the routes pass None: the default series.
+        validate=validate.Length(min=1),
+        metadata={
+            "description": "Comma-separated series to draw; default "
+            + ",".join(DEFAULT_SERIES)
+            + ". `vomiting` and `diarrhea` add a panel of their own"
+        },
+    )

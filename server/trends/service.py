@@ -1,5 +1,6 @@
 """Trend use cases: numbers and a chart over a patient's range."""
 
+from collections.abc import Sequence
 from datetime import date, timedelta
 
 from server.auth.models import Principal
@@ -13,7 +14,9 @@ from server.trends.calculations import (
     align_by_episode,
     compute_trends,
     streak_ending,
+    with_judgements,
 )
+from server.trends.chart import DEFAULT_SERIES
 
 DEFAULT_RANGE_DAYS = 30
 MAX_RANGE_DAYS = 366
@@ -74,12 +77,25 @@ def trends_for(patient: Principal, start: date, end: date, *, align: str = "cale
     return result
 
 
-def chart_for(patient: Principal, start: date, end: date, image_format: str) -> bytes:
-    """Render the symptom chart of a range."""
+def judged_days(patient: Principal, start: date, end: date) -> list[dict]:
+    """The range's days, each logged day with its `level` and `reason_codes` as judged."""
+    days = compute_trends(checkins_service.scores_in_range(patient.id, start, end), start, end)
+    judged = checkins_service.judged_in_range(patient.id, start, end)
+    return with_judgements(days["days"], judged)
+
+
+def chart_for(
+    patient: Principal,
+    start: date,
+    end: date,
+    image_format: str,
+    series: Sequence[str] | None = None,
+) -> bytes:
+    """Render a range's chart: the series asked for (None: the default) and flagged days."""
     from server.trends.chart import render_chart  # matplotlib loads only when needed
 
-    days = compute_trends(checkins_service.scores_in_range(patient.id, start, end), start, end)
-    return render_chart(days["days"], fmt=image_format)
+    days = judged_days(patient, start, end)
+    return render_chart(days, fmt=image_format, series=series or DEFAULT_SERIES)
 
 
 def trend_rules() -> TrendRules:

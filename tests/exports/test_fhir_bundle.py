@@ -13,6 +13,7 @@ import pytest
 from fhir.resources.R4B.bundle import Bundle
 from pydantic import ValidationError
 
+from server.checkins.schemas import CheckinInputSchema
 from server.exports.fhir_bundle import build_bundle, iter_bundle
 from tests.factories import MODERATE_SCORES, CheckinRecord
 
@@ -172,6 +173,7 @@ def test_questionnaire_definition() -> None:
     assert questionnaire["subjectType"] == ["Patient"]
     types = {item["linkId"]: item["type"] for item in questionnaire["item"]}
     assert types == {
+        "day": "date",
         "nausea": "integer",
         "aches": "integer",
         "anxiety": "integer",
@@ -187,7 +189,7 @@ def test_questionnaire_definition() -> None:
         "note": "string",
     }
     required = {item["linkId"] for item in questionnaire["item"] if item["required"]}
-    assert required == {"nausea", "aches", "anxiety", "insomnia"}
+    assert required == {"day", "nausea", "aches", "anxiety", "insomnia"}
     for item in questionnaire["item"]:
         assert item["code"][0]["system"] == STEADY_CS
         assert item["code"][0]["code"] == item["linkId"]
@@ -237,7 +239,7 @@ def test_questionnaire_responses() -> None:
     # Authored keeps the real instant, normalised to UTC.
     assert responses[0]["authored"] == "2025-03-02T03:15:00Z"
     second = {item["linkId"] for item in responses[1]["item"]}
-    assert second == {"nausea", "aches", "anxiety", "insomnia"}
+    assert second == {"day", "nausea", "aches", "anxiety", "insomnia"}
     third = {item["linkId"]: item["answer"][0] for item in responses[2]["item"]}
     assert third["crisis"] == {"valueBoolean": True}
     assert third["sleep_hours"] == {"valueDecimal": 8.0}
@@ -376,3 +378,40 @@ def test_a_bad_range_fails_before_streaming_starts() -> None:
             produced_at=PRODUCED,
             include_notes=True,
         )
+
+
+def test_each_response_states_the_day_it_describes() -> None:
+    """A back-filled day: `authored` is when it was typed, the `day` answer is the day itself."""
+    typed_later = datetime(2025, 3, 7, 8, 0, tzinfo=UTC)
+    checkins = [
+        Checkin(date=date(2025, 3, 2), updated_at=typed_later),
+        Checkin(date=date(2025, 3, 4), updated_at=typed_later),
+    ]
+    bundle = _bundle(checkins)
+    questionnaire = _resources(bundle, "Questionnaire")[0]
+    day_question = next(item for item in questionnaire["item"] if item["linkId"] == "day")
+    assert day_question["type"] == "date"
+    responses = _resources(bundle, "QuestionnaireResponse")
+    observations = _resources(bundle, "Observation")
+    for checkin, response, observation in zip(checkins, responses, observations, strict=True):
+        answers = {item["linkId"]: item["answer"][0] for item in response["item"]}
+        assert answers["day"] == {"valueDate": checkin.date.isoformat()}
+        assert response["authored"] == "2025-03-07T08:00:00Z"
+        assert observation["effectiveDateTime"] == answers["day"]["valueDate"]
+        assert observation["derivedFrom"] == [{"reference": f"urn:uuid:{response['id']}"}]
+
+
+def test_question_texts_mean_what_the_api_means() -> None:
+    """Each question reads as the check-in API describes its field (opioids: since last)."""
+    api = CheckinInputSchema().fields
+    questionnaire = _resources(_bundle(), "Questionnaire")[0]
+    texts = {item["linkId"]: item["text"] for item in questionnaire["item"]}
+    for link_id, text in texts.items():
+        if link_id in ("day", "note"):
+            continue
+        assert text == api[link_id].metadata["description"]
+    assert "since the last check-in" in texts["used_opioids"]
+    assert "today" not in texts["used_opioids"].lower()
+    response = _resources(_bundle(), "QuestionnaireResponse")[0]
+    for item in response["item"]:
+        assert item["text"] == texts[item["linkId"]]

@@ -1,7 +1,7 @@
 """withdrawal episodes, and what a person took on a day (check-ins' taken list)
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-12-01 19:00:00
 
 At most one open episode per patient is held by a partial unique index. Days stored
@@ -15,8 +15,8 @@ from alembic import op
 import server.db
 
 # revision identifiers, used by Alembic.
-revision = "0010"
-down_revision = "0009"
+revision = "0011"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 

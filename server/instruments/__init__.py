@@ -1,0 +1,1 @@
+"""Validated withdrawal instruments: definitions, scoring, responses and observations."""
