@@ -98,8 +98,8 @@ class CheckinInputSchema(Schema):
         allow_none=True,
         validate=validate.Length(max=MAX_TAKEN_ITEMS),
         metadata={
-            "description": f"What you took that day, at most {MAX_TAKEN_ITEMS} items "
-            "(an empty list is stored as null: nothing recorded)"
+            "description": "What you took that day, each with the amount in your own words "
+            f"(at most {MAX_TAKEN_ITEMS}; an empty list is stored as null: nothing recorded)"
         },
     )
 

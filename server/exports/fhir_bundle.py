@@ -63,8 +63,6 @@ _FHIR_ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
 DAY_LINK_ID = "day"
 DAY_TEXT = "Day this check-in describes"
 NOTE_TEXT = "Note (free text)"
-TAKEN_TEXT = "Taken today (the substance, and the amount as the person wrote it)"
-EPISODE_DAY_TEXT = "Day of the withdrawal episode (day 0: the day of last use)"
 
 
 def _api_meaning(name: str) -> str:
@@ -87,9 +85,7 @@ ITEMS: tuple[tuple[str, str, str, bool, int | None, int | None], ...] = (
     ("used_opioids", "boolean", _api_meaning("used_opioids"), False, None, None),
     ("crisis", "boolean", _api_meaning("crisis"), False, None, None),
     # One answer per thing taken: "substance (amount as the person wrote it)".
-    ("taken", "string", TAKEN_TEXT, False, None, None),
-    # Numbered from the person's own withdrawal episode: day 0 is the day of last use.
-    ("episode_day", "integer", EPISODE_DAY_TEXT, False, None, None),
+    ("taken", "string", _api_meaning("taken"), False, None, None),
     ("note", "string", NOTE_TEXT, False, None, None),
 )
 TOTAL_CODE = "total"

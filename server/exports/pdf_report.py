@@ -768,7 +768,11 @@ def _daily_log(pdf: _ReportPDF, report: PdfReport) -> None:
 
 def _taken(pdf: _ReportPDF, report: PdfReport) -> None:
     """What the person wrote they took, day by day, as written (nothing if none)."""
-    days = [c for c in report.checkins if report.start <= c.date <= report.end and c.taken]
+    days = [
+        c
+        for c in report.checkins
+        if report.start <= c.date <= report.end and getattr(c, "taken", None)
+    ]
     if not days:
         return
     pdf.ln(4)

@@ -185,7 +185,6 @@ def test_questionnaire_definition() -> None:
         "used_opioids": "boolean",
         "crisis": "boolean",
         "taken": "string",
-        "episode_day": "integer",
         "note": "string",
     }
     required = {item["linkId"] for item in questionnaire["item"] if item["required"]}
