@@ -6,6 +6,7 @@ from webargs.fields import DelimitedList
 from server.checkins.schemas import DateRangeQuerySchema, OptionalExtrasSchema
 from server.common.serialization import PlannedDump
 from server.common.validation import Vocabulary
+from server.episodes.schemas import EPISODE_DAY
 from server.trends.chart import DEFAULT_SERIES, SERIES
 
 DIRECTION = Vocabulary(
@@ -13,6 +14,26 @@ DIRECTION = Vocabulary(
     ["improving", "stable", "worsening"],
     description="Which way a score moved against the period just before",
 )
+ALIGNMENTS = ("calendar", "episode")
+ALIGNMENT = Vocabulary(
+    "TrendAlignment",
+    ALIGNMENTS,
+    description="calendar: every day of the range in date order; episode: only the days "
+    "of the range a withdrawal episode numbers, ordered by episode_day (then date)",
+)
+
+
+class TrendsQuerySchema(DateRangeQuerySchema):
+    """Range of the trends, and how their days are laid out."""
+
+    align = fields.String(
+        load_default="calendar",
+        validate=ALIGNMENT,
+        metadata={
+            "description": "episode: `days` holds only the days with an episode_day, ordered "
+            "by it (each keeps its date); the summary and counts still cover the whole range"
+        },
+    )
 
 
 class TrendDaySchema(OptionalExtrasSchema):
@@ -28,6 +49,9 @@ class TrendDaySchema(OptionalExtrasSchema):
         required=True,
         allow_none=True,
         metadata={"description": "Mean total of the check-ins in the 7 days ending this day"},
+    )
+    episode_day = fields.Integer(
+        required=True, allow_none=True, metadata={"description": EPISODE_DAY}
     )
 
 
@@ -67,6 +91,7 @@ class TrendsSchema(PlannedDump):
     start = fields.Date(data_key="from", required=True)
     end = fields.Date(data_key="to", required=True)
     days = fields.List(fields.Nested(TrendDaySchema), required=True)
+    align = fields.String(required=True, validate=ALIGNMENT)
     summary = fields.Nested(TrendSummarySchema, required=True)
     days_logged = fields.Integer(required=True)
     days_in_range = fields.Integer(required=True)

@@ -7,9 +7,11 @@ from server.auth.models import Principal
 from server.checkins import service as checkins_service
 from server.common.dates import resolve_range as resolve_dates
 from server.common.settings import settings
+from server.episodes import service as episodes_service
 from server.trends.calculations import (
     ROLLING_WINDOW_DAYS,
     TrendRules,
+    align_by_episode,
     compute_trends,
     streak_ending,
     with_judgements,
@@ -55,8 +57,12 @@ def current_streak(patient_id: str, end: date, logged: set[date], known_from: da
         page *= 2
 
 
-def trends_for(patient: Principal, start: date, end: date) -> dict:
-    """Per-day series and summary, including the period before for comparison."""
+def trends_for(patient: Principal, start: date, end: date, *, align: str = "calendar") -> dict:
+    """Per-day series and summary, including the period before for comparison.
+
+    Each day carries its episode day; `align="episode"` keeps only the numbered days,
+    ordered by it.
+    """
     length = (end - start).days + 1
     history_start = start - timedelta(days=length + ROLLING_WINDOW_DAYS - 1)
     checkins = checkins_service.scores_in_range(patient.id, history_start, end)
@@ -64,6 +70,10 @@ def trends_for(patient: Principal, start: date, end: date) -> dict:
     result["start"], result["end"] = result.pop("from"), result.pop("to")
     logged = {checkin.date for checkin in checkins}
     result["current_streak"] = current_streak(patient.id, end, logged, history_start)
+    episodes_service.number_days(patient, result["days"], key="date")
+    if align == "episode":
+        result["days"] = align_by_episode(result["days"])
+    result["align"] = align
     return result
 
 

@@ -81,8 +81,8 @@ def test_put_of_a_new_calm_day(client, patient_with_history, statements):
     assert response.status_code == 201
     assert response.json["assessment"]["level"] == "stable"
     # Session check, the day with its history, the change number of the changes feed, the
-    # upsert (budget: 6).
-    assert log.count() == 4, log.data
+    # upsert, the episodes that number the day (budget: 6).
+    assert log.count() == 5, log.data
 
 
 def test_put_replacing_a_calm_day(client, patient_with_history, statements):
@@ -91,7 +91,7 @@ def test_put_replacing_a_calm_day(client, patient_with_history, statements):
         response = _put(client, patient_with_history, yesterday, nausea=4)
     assert response.status_code == 200
     # ... and dropping the day's unacknowledged alerts (budget: 6).
-    assert log.count() == 5, log.data
+    assert log.count() == 6, log.data
 
 
 def test_put_of_an_alarming_day_with_a_counselor(
@@ -104,8 +104,8 @@ def test_put_of_an_alarming_day_with_a_counselor(
     assert response.json["assessment"]["level"] == "crisis"
     assert response.json["assessment"]["resources"], "an alarming day lists resources"
     # Session check, history, change number, upsert, shares, alert upsert, resource stamp,
-    # and the catalogue reload the fresh test database calls for (budget: 8).
-    assert log.count() == 8, log.data
+    # episodes, and the catalogue reload the fresh test database calls for (budget: 9).
+    assert log.count() == 9, log.data
     alerts = client.get("/api/v1/alerts", headers=counselor.headers).json["items"]
     assert [alert["level"] for alert in alerts] == ["crisis"]
 
@@ -131,8 +131,9 @@ def test_a_retried_put_writes_nothing(client, patient_with_history, statements):
     with statements() as log:
         response = _put(client, patient_with_history, yesterday)
     assert response.status_code == 200
-    # Session check and the day with its history: equal already, so no change number.
-    assert log.count() == 2, log.data
+    # Session check, the day with its history (equal already, so no change number), and
+    # the episodes that number it.
+    assert log.count() == 3, log.data
 
 
 def test_a_batch_costs_what_its_puts_cost(client, patient_with_history, statements):
@@ -144,8 +145,8 @@ def test_a_batch_costs_what_its_puts_cost(client, patient_with_history, statemen
         )
     assert [item["status"] for item in response.json["items"]] == [201, 200]
     # One session check, then each day as its PUT: a new day (history, change number,
-    # upsert) and yesterday, equal already (history).
-    assert log.count() == 1 + 3 + 1, log.data
+    # upsert, episodes) and yesterday, equal already (history, episodes).
+    assert log.count() == 1 + 4 + 2, log.data
 
 
 def test_changes_feed_page(client, patient_with_history, statements):
@@ -154,7 +155,8 @@ def test_changes_feed_page(client, patient_with_history, statements):
             "/api/v1/checkins/changes?limit=5", headers=patient_with_history.headers
         )
     assert len(response.json["items"]) == 5
-    assert log.count() == 2, log.data  # session check, and position and changes at once
+    # Session check, position and changes at once, and the episodes that number the days.
+    assert log.count() == 3, log.data
 
 
 def test_get_one_day(client, patient_with_history, statements):
@@ -164,7 +166,7 @@ def test_get_one_day(client, patient_with_history, statements):
             f"/api/v1/checkins/{yesterday}", headers=patient_with_history.headers
         )
     assert response.status_code == 200
-    assert log.count() == 2, log.data  # budget: 3
+    assert log.count() == 3, log.data  # session check, the day, its episodes (budget: 3)
 
 
 def test_trends_of_ninety_days(client, factory, statements):
@@ -175,7 +177,7 @@ def test_trends_of_ninety_days(client, factory, statements):
     with statements() as log:
         response = client.get(f"/api/v1/trends?from={start}&to={today}", headers=patient.headers)
     assert response.json["current_streak"] == 90
-    assert log.count() == 2, log.data  # session check and the range (budget: 4)
+    assert log.count() == 3, log.data  # session check, the range, the episodes (budget: 4)
 
 
 def test_a_streak_longer_than_the_range_still_counts_every_day(client, factory, statements):
@@ -186,8 +188,9 @@ def test_a_streak_longer_than_the_range_still_counts_every_day(client, factory, 
         response = client.get(f"/api/v1/trends?from={today}&to={today}", headers=patient.headers)
     assert response.json["current_streak"] == 200
     # Session check, range, then older dates in doubling pages (64, 128, 256) until the
-    # first gap: 8 + 64 + 128 days cover the 200, and the last page comes back short.
-    assert log.count() == 5, log.data
+    # first gap: 8 + 64 + 128 days cover the 200, and the last page comes back short; the
+    # episodes.
+    assert log.count() == 6, log.data
 
 
 def _caseload(factory, size: int):
