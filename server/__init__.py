@@ -351,6 +351,7 @@ def register_blueprints(app: Flask) -> None:
     from server.auth.routes import bp as auth_bp
     from server.checkins.routes import bp as checkins_bp
     from server.checkins.routes import status_bp
+    from server.episodes.routes import bp as episodes_bp
     from server.exports.routes import bp as exports_bp
     from server.health.routes import bp as health_bp
     from server.instruments.routes import bp as instruments_bp
@@ -367,6 +368,7 @@ def register_blueprints(app: Flask) -> None:
         accounts_bp,
         checkins_bp,
         status_bp,
+        episodes_bp,
         trends_bp,
         resources_bp,
         shares_bp,

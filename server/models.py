@@ -8,6 +8,7 @@ from server.auth.models import (  # noqa: F401
     User,  # noqa: F401
 )
 from server.checkins.models import Checkin, CheckinFeed, CheckinTombstone  # noqa: F401
+from server.episodes.models import Episode  # noqa: F401
 from server.exports.models import ExportLease  # noqa: F401
 from server.instruments.models import InstrumentObservation, InstrumentResponse  # noqa: F401
 from server.resources.models import Resource  # noqa: F401

@@ -6,10 +6,18 @@ CORE_SYMPTOMS: tuple[str, ...] = ("nausea", "aches", "anxiety", "insomnia")
 OPTIONAL_SCORES: tuple[str, ...] = ("diarrhea", "vomiting", "cravings")
 # Everything optional a check-in may carry besides its note.
 OPTIONAL_EXTRAS: tuple[str, ...] = (*OPTIONAL_SCORES, "sleep_hours", "used_opioids", "crisis")
-# What the patient enters for a day.
-CHECKIN_CONTENT: tuple[str, ...] = (*CORE_SYMPTOMS, *OPTIONAL_EXTRAS, "note")
+# What the patient enters for a day ("taken": what they took that day, in their own words).
+CHECKIN_CONTENT: tuple[str, ...] = (*CORE_SYMPTOMS, *OPTIONAL_EXTRAS, "note", "taken")
 SCORE_MAX = 10
 MAX_TOTAL = SCORE_MAX * len(CORE_SYMPTOMS)
+
+# What a withdrawal episode is from, and the medicine for opioid use disorder (MOUD) the
+# person is on: their own account, never interpreted into advice.
+SUBSTANCES: tuple[str, ...] = ("short_acting_opioid", "long_acting_opioid", "kratom", "other")
+MOUD_NONE = "none"
+MOUD: tuple[str, ...] = (MOUD_NONE, "buprenorphine", "methadone", "naltrexone")
+# What a check-in's `taken` list may name: a substance, or one of the medicines.
+TAKEN_SUBSTANCES: tuple[str, ...] = (*SUBSTANCES, *(name for name in MOUD if name != MOUD_NONE))
 
 # How a day is judged, most urgent first. "stable" ranks above "improving" only so the
 # order is total; the rules never produce both for the same day.
@@ -34,6 +42,7 @@ SHARE_STATUSES: tuple[str, ...] = ("active", "expired", "revoked")
 AUDIT_ACTIONS: tuple[str, ...] = (
     "patient_listed",
     "checkins_viewed",
+    "episodes_viewed",
     "trends_viewed",
     "chart_viewed",
     "status_viewed",

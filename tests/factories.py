@@ -32,6 +32,8 @@ class CheckinRecord:
     used_opioids: bool | None = None
     crisis: bool | None = None
     note: str | None = None
+    taken: tuple[dict, ...] | None = None
+    episode_day: int | None = None
     created_at: datetime = RECORD_STAMP
     updated_at: datetime = RECORD_STAMP
 

@@ -3,6 +3,7 @@
 from datetime import date, datetime
 
 from sqlalchemy import (
+    JSON,
     CheckConstraint,
     ForeignKey,
     Index,
@@ -49,6 +50,8 @@ class Checkin(TimestampMixin, db.Model):
     used_opioids: Mapped[bool | None]
     crisis: Mapped[bool | None]
     note: Mapped[str | None] = mapped_column(String(2000))
+    # What the person took that day, in their own words: [{substance, amount}], or null.
+    taken: Mapped[list[dict] | None] = mapped_column(JSON(none_as_null=True))
     # Random per write, so an ETag never repeats even if a day is deleted and re-created.
     version: Mapped[str] = mapped_column(String(32))
     # The patient's change number of the write that left the day as it is (CheckinFeed).

@@ -118,7 +118,7 @@ def list_changes(since=None, limit=100):
 def get_checkin(date):
     """Get my check-in for a day (304 if If-None-Match has its ETag)."""
     preconditions = request_preconditions()
-    checkin = service.get_or_404(signed_in_user().id, parse_day(date))
+    checkin = service.get_numbered(signed_in_user(), parse_day(date))
     etag = service.etag_of(checkin)
     return answer_conditional_read(preconditions, etag) or (checkin, 200, {"ETag": etag})
 

@@ -12,6 +12,7 @@ from server.common.dates import DateRangeQuerySchema
 from server.common.fields import StrictBoolean, Text
 from server.common.pagination import PageQuerySchema, PageSchema
 from server.common.serialization import PlannedDump
+from server.episodes.schemas import EPISODE_DAY, TAKEN_SUBSTANCE
 from server.errors import ProblemSchema, ValidationFailed
 from server.vocabulary import CHECKIN_CONTENT, CORE_SYMPTOMS
 
@@ -39,6 +40,35 @@ def _optional_flag(label: str):
 
 # Left out of a PUT, these are stored as null: the PUT replaces the whole day.
 OPTIONAL_CONTENT = tuple(name for name in CHECKIN_CONTENT if name not in CORE_SYMPTOMS)
+MAX_TAKEN_ITEMS = 20
+TAKEN_AMOUNT_MAX = 200
+
+
+class TakenInputSchema(Schema):
+    """Something the person took that day, with an amount in their own words."""
+
+    substance = fields.String(required=True, validate=TAKEN_SUBSTANCE)
+    amount = Text(
+        allow_none=True,
+        validate=validate.Length(max=TAKEN_AMOUNT_MAX),
+        metadata={
+            "description": f"Free text for your own record, at most {TAKEN_AMOUNT_MAX} "
+            "characters; stored and shown as written, never evaluated"
+        },
+    )
+
+    @post_load
+    def _absent_is_null(self, data, **_kwargs):
+        """An amount left out is null, so a retried day compares equal."""
+        data.setdefault("amount", None)
+        return data
+
+
+class TakenSchema(Schema):
+    """Something the person took that day, as they wrote it."""
+
+    substance = fields.String(required=True, validate=TAKEN_SUBSTANCE)
+    amount = fields.String(required=True, allow_none=True)
 
 
 class CheckinInputSchema(Schema):
@@ -64,6 +94,15 @@ class CheckinInputSchema(Schema):
         validate=validate.Length(max=2000),
         metadata={"description": "Free text, at most 2000 characters"},
     )
+    taken = fields.List(
+        fields.Nested(TakenInputSchema),
+        allow_none=True,
+        validate=validate.Length(max=MAX_TAKEN_ITEMS),
+        metadata={
+            "description": "What you took that day, each with the amount in your own words "
+            f"(at most {MAX_TAKEN_ITEMS}; an empty list is stored as null: nothing recorded)"
+        },
+    )
 
     @post_load
     def _absent_is_null(self, data, **_kwargs):
@@ -74,6 +113,7 @@ class CheckinInputSchema(Schema):
         """
         for name in OPTIONAL_CONTENT:
             data.setdefault(name, None)
+        data["taken"] = data["taken"] or None
         return data
 
 
@@ -101,6 +141,17 @@ class CheckinSchema(OptionalExtrasSchema):
     )
     total = fields.Integer(
         required=True, metadata={"description": "nausea + aches + anxiety + insomnia (0-40)"}
+    )
+    taken = fields.List(
+        fields.Nested(TakenSchema),
+        required=True,
+        allow_none=True,
+        metadata={"description": "What the person took that day; null when nothing recorded"},
+    )
+    episode_day = fields.Integer(
+        required=True,
+        allow_none=True,
+        metadata={"description": EPISODE_DAY},
     )
     created_at = fields.AwareDateTime(required=True)
     updated_at = fields.AwareDateTime(required=True)

@@ -9,8 +9,8 @@ slotted record reads its fields several times faster than a Row does.
 
 import uuid
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass, make_dataclass
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field, make_dataclass
 from datetime import date, datetime, timedelta
 from operator import itemgetter
 
@@ -33,6 +33,7 @@ from server.common.conditional import (
 from server.common.dates import check_loggable_day, local_today, resolve_range
 from server.common.pagination import fetch_page, page_of
 from server.db import OneStepRead, begin_write, retry_on_conflict, utcnow
+from server.episodes import service as episodes_service
 from server.errors import (
     ApiError,
     NotFound,
@@ -67,7 +68,12 @@ _PATIENT = _c.patient_id == bindparam("patient_id")
 # What trends and charts read: the scores of a day, without its note or timestamps.
 SCORES = (_c.date, *(_c[name] for name in (*CORE_SYMPTOMS, *OPTIONAL_EXTRAS)), TOTAL)
 # Records with fields in their columns' order, so a row's values fill them positionally.
-StoredDay = make_dataclass("StoredDay", [column.name for column in ROW], slots=True)
+# `episode_day` is no column: it is numbered from the patient's episodes when shown.
+StoredDay = make_dataclass(
+    "StoredDay",
+    [*(column.name for column in ROW), ("episode_day", int | None, field(default=None))],
+    slots=True,
+)
 DayScores = make_dataclass("DayScores", [column.name for column in SCORES], slots=True)
 
 # Hot statements are built once; each execution only binds its values.
@@ -244,6 +250,21 @@ def export_rows(patient_id: str, start: date, end: date, *, include_notes: bool)
     return db.session.execute(query).all()
 
 
+def with_episode_days(rows: Iterable[Row], number) -> Iterator[StoredDay]:
+    """Export rows as StoredDay records numbered by `number` (episodes read beforehand)."""
+    for row in rows:
+        day = StoredDay(*row)
+        day.episode_day = number(day.date)
+        yield day
+
+
+def export_days(patient: Principal, start: date, end: date, *, include_notes: bool) -> list:
+    """Every day of an export range at once, with its episode day (PDF)."""
+    number = episodes_service.day_numbering(patient)
+    rows = export_rows(patient.id, start, end, include_notes=include_notes)
+    return list(with_episode_days(rows, number))
+
+
 def paged_export_rows(engine, query, page_rows: int) -> Iterator[Row]:
     """Yield an export's rows a page at a time, each page in its own short transaction.
 
@@ -271,8 +292,11 @@ def list_page(
     start, end = resolve_range(patient.timezone, start, end, default_days=LIST_DEFAULT_DAYS)
     params = {"patient_id": patient.id, "start": start, "end": end}
     rows, total_items = fetch_page(db.session, _IN_RANGE, params, page=page, page_size=page_size)
+    days = _days(rows)
+    if days:
+        episodes_service.number_days(patient, days)
     return {
-        **page_of(_days(rows), page=page, page_size=page_size, total_items=total_items),
+        **page_of(days, page=page, page_size=page_size, total_items=total_items),
         "start": start,
         "end": end,
     }
@@ -283,6 +307,13 @@ def get_or_404(patient_id: str, day: date) -> StoredDay:
     row = get_day(patient_id, day)
     if row is None:
         raise NotFound("There is no check-in for this day.")
+    return row
+
+
+def get_numbered(patient: Principal, day: date) -> StoredDay:
+    """A patient's check-in for a day with its episode day, or 404."""
+    row = get_or_404(patient.id, day)
+    episodes_service.number_days(patient, (row,))
     return row
 
 
@@ -507,6 +538,7 @@ def save_day(
         # succeeds whatever its conditions say (RFC 9110 13.1: the change was applied).
         results = _instrument_results(patient.id, day, day)
         assessment = _present(patient, assessments_service.judge(existing, history, results))
+        episodes_service.number_days(patient, (existing,))
         db.session.commit()
         return SavedDay(existing, False, assessment)
     failure = preconditions.failure(None if existing is None else existing.version)
@@ -529,6 +561,7 @@ def save_day(
             replaced=not created,
         )
         assessment = _present(patient, judged, shares)
+        episodes_service.number_days(patient, (row,))
         db.session.commit()
     except PreconditionFailed:
         db.session.rollback()
@@ -673,11 +706,14 @@ def changes_page(patient: Principal, since: int | None, limit: int) -> dict:
             "since), then follow the feed from that cursor.",
             extensions={"cursor": feed.encode_cursor(page.last_seq)},
         )
-    items = page.changes[:limit]
+    items = [_change(row) for row in page.changes[:limit]]
     has_more = len(page.changes) > limit
+    days = [item["checkin"] for item in items if not item["deleted"]]
+    if days:
+        episodes_service.number_days(patient, days)
     return {
-        "items": [_change(row) for row in items],
-        "next_cursor": items[-1][0] if has_more else page.last_seq,
+        "items": items,
+        "next_cursor": page.changes[limit - 1][0] if has_more else page.last_seq,
         "has_more": has_more,
     }
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -28,6 +28,12 @@ _VALUE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("used_opioids", "used_opioids"),
     ("crisis", "crisis"),
 )
+# What the person took and the day of their withdrawal episode: after the values, in the
+# CSV only (the PDF shows them in words: under each date, and in a list after the log).
+_EPISODE_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("taken", "taken"),
+    ("episode_day", "episode_day"),
+)
 
 
 def value_attributes() -> tuple[str, ...]:
@@ -44,7 +50,7 @@ _FORMULA_TRIGGERS: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
 
 def header_row(*, include_notes: bool) -> list[str]:
     """Return the CSV column names, in order."""
-    names = ["date", *(header for _, header in _VALUE_COLUMNS)]
+    names = ["date", *(header for _, header in (*_VALUE_COLUMNS, *_EPISODE_COLUMNS))]
     if include_notes:
         names.append("note")
     names.extend(_META_HEADERS)
@@ -58,10 +64,18 @@ def neutralise_cell(value: str) -> str:
     return value
 
 
+def taken_text(item: Mapping[str, Any]) -> str:
+    """One thing taken, in words: the substance, then the person's amount in parentheses."""
+    amount = item.get("amount")
+    return f"{item['substance']} ({amount})" if amount else item["substance"]
+
+
 def _cell(value: Any) -> Any:
-    """Render one value: None → empty, bool → true/false, str → neutralised."""
+    """Render one value: None → empty, bool → true/false, str → neutralised, list → "; "."""
     if value is None:
         return ""
+    if isinstance(value, list | tuple):
+        return neutralise_cell("; ".join(taken_text(item) for item in value))
     # bool before int: bool is an int subclass and would print as True/False.
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -126,7 +140,9 @@ def _generate(
         if day < start or day > end:
             continue
         row = [day.isoformat()]
-        row.extend(_cell(getattr(checkin, attr)) for attr, _ in _VALUE_COLUMNS)
+        row.extend(
+            _cell(getattr(checkin, attr)) for attr, _ in (*_VALUE_COLUMNS, *_EPISODE_COLUMNS)
+        )
         if include_notes:
             row.append(_cell(checkin.note))
         row.extend(meta_cells)

@@ -48,6 +48,7 @@ from typing import Any
 
 from server.checkins.schemas import CheckinInputSchema
 from server.common.dates import iso_utc
+from server.exports.csv_export import taken_text
 
 DEFAULT_BASE_URL = "https://steady.example/fhir"
 QUESTIONNAIRE_VERSION = "1.0.0"
@@ -85,6 +86,8 @@ ITEMS: tuple[tuple[str, str, str, bool, int | None, int | None], ...] = (
     ("sleep_hours", "decimal", _api_meaning("sleep_hours"), False, 0, 24),
     ("used_opioids", "boolean", _api_meaning("used_opioids"), False, None, None),
     ("crisis", "boolean", _api_meaning("crisis"), False, None, None),
+    # One answer per thing taken: "substance (amount as the person wrote it)".
+    ("taken", "string", _api_meaning("taken"), False, None, None),
     ("note", "string", NOTE_TEXT, False, None, None),
 )
 TOTAL_CODE = "total"
@@ -178,6 +181,8 @@ def _questionnaire(urls: dict[str, str], resource_id: str) -> dict[str, Any]:
             "type": item_type,
             "required": required,
         }
+        if link_id == "taken":
+            item["repeats"] = True
         if low is not None and high is not None:
             key = _VALUE_KEY[item_type]
             item["extension"] = [
@@ -211,6 +216,11 @@ def _answer_items(checkin: Any, *, include_notes: bool) -> list[dict[str, Any]]:
             note = checkin.note if include_notes else None
             # FHIR strings must not be empty or whitespace-only.
             value = note if note and note.strip() else None
+        elif link_id == "taken":
+            if checkin.taken:
+                answers = [{"valueString": taken_text(item)} for item in checkin.taken]
+                items.append({"linkId": link_id, "text": text, "answer": answers})
+            continue
         else:
             value = getattr(checkin, link_id)
         if value is None:

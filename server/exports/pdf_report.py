@@ -20,7 +20,7 @@ from fpdf.errors import FPDFException
 from fpdf.fonts import FontFace
 from PIL import Image, UnidentifiedImageError
 
-from server.exports.csv_export import value_attributes
+from server.exports.csv_export import taken_text, value_attributes
 from server.resources.catalogue import KIND_LABELS
 
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
@@ -704,6 +704,10 @@ class _LogGrid:
         self._open_segment()
         for checkin in rows:
             cells = [_fmt_log_value(getattr(checkin, attr)) for _, attr, _ in LOG_COLUMNS]
+            # Under the date, wrapped to its column: the note keeps its width.
+            if getattr(checkin, "episode_day", None) is not None:
+                said = f"day {checkin.episode_day} of the episode"
+                cells[0] = "\n".join([cells[0], *self.wrap(said, self.widths[0])])
             cells.extend(self.judged_cells(judgements.get(checkin.date)))
             note_lines: list[str] = []
             if self.include_notes and checkin.note:
@@ -763,6 +767,22 @@ def _daily_log(pdf: _ReportPDF, report: PdfReport) -> None:
         _line(pdf, "No check-ins in this range.")
         return
     _LogGrid(pdf, include_notes=report.include_notes).render(rows, report.judgements or {})
+
+
+def _taken(pdf: _ReportPDF, report: PdfReport) -> None:
+    """What the person wrote they took, day by day, as written (nothing if none)."""
+    days = [
+        c
+        for c in report.checkins
+        if report.start <= c.date <= report.end and getattr(c, "taken", None)
+    ]
+    if not days:
+        return
+    pdf.ln(4)
+    _heading(pdf, "Taken, in the person's own words")
+    for checkin in sorted(days, key=lambda c: c.date):
+        said = "; ".join(taken_text(item) for item in checkin.taken)
+        _line(pdf, pdf.safe(f"{checkin.date.isoformat()}: {said}"), size=8)
 
 
 def _resources(pdf: _ReportPDF, report: PdfReport) -> None:
@@ -850,6 +870,7 @@ def build_pdf(report: PdfReport, *, font_dir: str | os.PathLike[str] | None = No
     # enough that a 2,000-character note takes about 35 lines.
     pdf.add_page(orientation="L")
     _daily_log(pdf, report)
+    _taken(pdf, report)
     if report.instruments and report.instruments.results:
         from server.exports.instrument_pdf import render_pdf  # builds on this module
 

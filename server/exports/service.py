@@ -10,6 +10,7 @@ from server.checkins import service as checkins_service
 from server.common.dates import resolve_range as resolve_dates
 from server.common.settings import settings
 from server.db import utcnow
+from server.episodes import service as episodes_service
 from server.errors import ApiError, ValidationFailed
 from server.exports import leases
 from server.exports.csv_export import iter_csv
@@ -232,9 +233,11 @@ def _prepare_csv(
     """Nothing is read up front: rows are paged while the response streams."""
     query = checkins_service.export_rows_query(patient.id, start, end, include_notes=include_notes)
     engine = db.engine
+    number = episodes_service.day_numbering(patient)
 
     def render() -> Iterator[str]:
-        rows = checkins_service.paged_export_rows(engine, query, EXPORT_PAGE_ROWS)
+        paged = checkins_service.paged_export_rows(engine, query, EXPORT_PAGE_ROWS)
+        rows = checkins_service.with_episode_days(paged, number)
         chunks = iter_csv(
             rows,
             start=start,
@@ -298,9 +301,7 @@ def _prepare_pdf(
         "days_in_range": trends["days_in_range"],
         "summary": trends["summary"],
         "assessment": _assessment(patient, counselor),
-        "checkins": checkins_service.export_rows(
-            patient.id, start, end, include_notes=include_notes
-        ),
+        "checkins": checkins_service.export_days(patient, start, end, include_notes=include_notes),
         "include_notes": include_notes,
         "resources": _resources(patient.region),
         "disclosure": disclosure,
@@ -329,9 +330,11 @@ def _prepare_fhir(
     engine = db.engine
     patient_id, display_name = patient.id, patient.display_name
     base_url = settings().fhir_base_url
+    number = episodes_service.day_numbering(patient)
 
     def render() -> Iterator[str]:
-        rows = checkins_service.paged_export_rows(engine, query, EXPORT_PAGE_ROWS)
+        paged = checkins_service.paged_export_rows(engine, query, EXPORT_PAGE_ROWS)
+        rows = checkins_service.with_episode_days(paged, number)
         chunks = iter_bundle(
             patient_id=patient_id,
             display_name=display_name,

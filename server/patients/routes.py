@@ -5,13 +5,15 @@ from flask import Response
 from server.assessments.schemas import AssessmentSchema
 from server.auth.models import Role
 from server.auth.policy import require_role, signed_in_user
-from server.checkins.schemas import CheckinListQuerySchema, CheckinPageSchema, DateRangeQuerySchema
+from server.checkins.schemas import CheckinListQuerySchema, CheckinPageSchema
 from server.common.openapi import BEARER, LINK_HEADER, ApiBlueprint, problems
 from server.common.pagination import with_links
+from server.episodes import service as episodes_service
+from server.episodes.schemas import EpisodeListQuerySchema, EpisodePageSchema
 from server.patients import service
 from server.patients.schemas import PatientListQuerySchema, PatientListSchema
 from server.trends.routes import CHART_CONTENT
-from server.trends.schemas import ChartQuerySchema, TrendsSchema
+from server.trends.schemas import ChartQuerySchema, TrendsQuerySchema, TrendsSchema
 from server.trends.service import CHART_MEDIA_TYPES
 
 bp = ApiBlueprint(
@@ -52,16 +54,30 @@ def list_patient_checkins(patient_id, start=None, end=None, page=1, page_size=50
     return with_links(page_body)
 
 
+@bp.get("/<uuid:patient_id>/episodes")
+@require_role(Role.COUNSELOR)
+@bp.doc(security=BEARER)
+@bp.arguments(EpisodeListQuerySchema(), location="query", as_kwargs=True)
+@bp.response(200, EpisodePageSchema, headers=LINK_HEADER)
+@problems(bp, 401, 403, 404)
+def list_patient_episodes(patient_id, page=1, page_size=50):
+    """List a sharing patient's withdrawal episodes (with the checkins scope), 50 a page."""
+    page_body = episodes_service.for_counselor(
+        signed_in_user(), str(patient_id), page=page, page_size=page_size
+    )
+    return with_links(page_body)
+
+
 @bp.get("/<uuid:patient_id>/trends")
 @require_role(Role.COUNSELOR)
 @bp.doc(security=BEARER)
-@bp.arguments(DateRangeQuerySchema(), location="query", as_kwargs=True)
+@bp.arguments(TrendsQuerySchema(), location="query", as_kwargs=True)
 @bp.response(200, TrendsSchema)
 @problems(bp, 401, 403, 404)
-def get_patient_trends(patient_id, start=None, end=None):
-    """Get a sharing patient's trends."""
+def get_patient_trends(patient_id, start=None, end=None, align="calendar"):
+    """Get a sharing patient's trends (?align=episode: by episode day)."""
     return service.trends(
-        counselor=signed_in_user(), patient_id=str(patient_id), start=start, end=end
+        counselor=signed_in_user(), patient_id=str(patient_id), start=start, end=end, align=align
     )
 
 

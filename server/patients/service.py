@@ -83,7 +83,7 @@ def checkins(*, counselor: Principal, patient_id: str, start, end, page, page_si
     return result
 
 
-def trends(*, counselor: Principal, patient_id: str, start, end) -> dict:
+def trends(*, counselor: Principal, patient_id: str, start, end, align="calendar") -> dict:
     """A patient's trends within the share's scope."""
     with policy.disclosure(counselor, patient_id, "trends", "trends_viewed") as (
         _,
@@ -92,7 +92,9 @@ def trends(*, counselor: Principal, patient_id: str, start, end) -> dict:
     ):
         start, end = trends_service.resolve_range(patient, start, end)
         detail.update(start=start, end=end)
-        return trends_service.trends_for(patient, start, end)
+        if align != "calendar":
+            detail["align"] = align
+        return trends_service.trends_for(patient, start, end, align=align)
 
 
 def chart(

@@ -206,6 +206,12 @@ def streak_ending(logged_days: Container[dt.date], end: dt.date) -> int:
     return streak
 
 
+def align_by_episode(days: Iterable[dict]) -> list[dict]:
+    """The days an episode numbers, by episode day (then date: two episodes may share one)."""
+    numbered = (day for day in days if day["episode_day"] is not None)
+    return sorted(numbered, key=lambda day: (day["episode_day"], day["date"]))
+
+
 def compute_trends(
     checkins: Iterable[CheckinLike],
     start: dt.date,

@@ -4,7 +4,6 @@ from flask import Response
 
 from server.auth.models import Role
 from server.auth.policy import require_role, signed_in_user
-from server.checkins.schemas import DateRangeQuerySchema
 from server.common.conditional import etag_of_body
 from server.common.openapi import (
     BEARER,
@@ -15,7 +14,7 @@ from server.common.openapi import (
     problems,
 )
 from server.trends import service
-from server.trends.schemas import ChartQuerySchema, TrendsSchema
+from server.trends.schemas import ChartQuerySchema, TrendsQuerySchema, TrendsSchema
 
 bp = ApiBlueprint("trends", __name__, url_prefix="/api/v1/trends", description="My trends")
 CHART_CONTENT = {
@@ -28,15 +27,15 @@ CHART_CONTENT = {
 @require_role(Role.PATIENT)
 @etag_of_body
 @bp.doc(security=BEARER, parameters=conditional_read())
-@bp.arguments(DateRangeQuerySchema(), location="query", as_kwargs=True)
+@bp.arguments(TrendsQuerySchema(), location="query", as_kwargs=True)
 @bp.response(200, TrendsSchema, headers=ETAG_HEADER)
 @not_modified_response(bp)
 @problems(bp, 400, 401, 403, 412)
-def get_trends(start=None, end=None):
+def get_trends(start=None, end=None, align="calendar"):
     """Get my day-by-day scores and summary (default: the last 30 days; at most 366)."""
     patient = signed_in_user()
     start, end = service.resolve_range(patient, start, end)
-    return service.trends_for(patient, start, end)
+    return service.trends_for(patient, start, end, align=align)
 
 
 @bp.get("/chart")

@@ -6,6 +6,7 @@ from webargs.fields import DelimitedList
 from server.checkins.schemas import DateRangeQuerySchema, OptionalExtrasSchema
 from server.common.serialization import PlannedDump
 from server.common.validation import Vocabulary
+from server.episodes.schemas import EPISODE_DAY
 from server.instruments.definitions import INSTRUMENTS
 from server.instruments.schemas import BAND as INSTRUMENT_BAND
 from server.trends.chart import DEFAULT_SERIES, SERIES
@@ -18,6 +19,26 @@ DIRECTION = Vocabulary(
 INSTRUMENT_ID = Vocabulary(
     "InstrumentId", list(INSTRUMENTS), description="A validated instrument's versioned id"
 )
+ALIGNMENTS = ("calendar", "episode")
+ALIGNMENT = Vocabulary(
+    "TrendAlignment",
+    ALIGNMENTS,
+    description="calendar: every day of the range in date order; episode: only the days "
+    "of the range a withdrawal episode numbers, ordered by episode_day (then date)",
+)
+
+
+class TrendsQuerySchema(DateRangeQuerySchema):
+    """Range of the trends, and how their days are laid out."""
+
+    align = fields.String(
+        load_default="calendar",
+        validate=ALIGNMENT,
+        metadata={
+            "description": "episode: `days` holds only the days with an episode_day, ordered "
+            "by it (each keeps its date); the summary and counts still cover the whole range"
+        },
+    )
 
 
 class TrendDaySchema(OptionalExtrasSchema):
@@ -33,6 +54,9 @@ class TrendDaySchema(OptionalExtrasSchema):
         required=True,
         allow_none=True,
         metadata={"description": "Mean total of the check-ins in the 7 days ending this day"},
+    )
+    episode_day = fields.Integer(
+        required=True, allow_none=True, metadata={"description": EPISODE_DAY}
     )
 
 
@@ -128,6 +152,7 @@ class TrendsSchema(PlannedDump):
     start = fields.Date(data_key="from", required=True)
     end = fields.Date(data_key="to", required=True)
     days = fields.List(fields.Nested(TrendDaySchema), required=True)
+    align = fields.String(required=True, validate=ALIGNMENT)
     summary = fields.Nested(TrendSummarySchema, required=True)
     days_logged = fields.Integer(required=True)
     days_in_range = fields.Integer(required=True)

@@ -7,10 +7,12 @@ from server.auth.models import Principal
 from server.checkins import service as checkins_service
 from server.common.dates import resolve_range as resolve_dates
 from server.common.settings import settings
+from server.episodes import service as episodes_service
 from server.instruments import service as instruments_service
 from server.trends.calculations import (
     ROLLING_WINDOW_DAYS,
     TrendRules,
+    align_by_episode,
     compute_trends,
     instrument_series,
     streak_ending,
@@ -57,8 +59,12 @@ def current_streak(patient_id: str, end: date, logged: set[date], known_from: da
         page *= 2
 
 
-def trends_for(patient: Principal, start: date, end: date) -> dict:
-    """Per-day series and summary, including the period before for comparison."""
+def trends_for(patient: Principal, start: date, end: date, *, align: str = "calendar") -> dict:
+    """Per-day series and summary, including the period before for comparison.
+
+    Each day carries its episode day; `align="episode"` keeps only the numbered days,
+    ordered by it.
+    """
     length = (end - start).days + 1
     history_start = start - timedelta(days=length + ROLLING_WINDOW_DAYS - 1)
     checkins = checkins_service.scores_in_range(patient.id, history_start, end)
@@ -69,6 +75,10 @@ def trends_for(patient: Principal, start: date, end: date) -> dict:
     # The period before `start` too: the summary compares the two, as it does for scores.
     results = instruments_service.day_results(patient.id, start - timedelta(days=length), end)
     result["instruments"] = instrument_series(results, start, end)
+    episodes_service.number_days(patient, result["days"], key="date")
+    if align == "episode":
+        result["days"] = align_by_episode(result["days"])
+    result["align"] = align
     return result
 
 

@@ -687,6 +687,61 @@ def test_pago_pago_cannot_log_tomorrow_just_after_midnight_utc(client, factory):
         assert codes(assessment) == ["no_baseline"]
 
 
+def _steady_words(node, key=None):
+    """Every string of a response Steady wrote: the person's own amounts and notes left out."""
+    if key in ("amount", "note"):
+        return
+    if isinstance(node, dict):
+        for name, value in node.items():
+            yield from _steady_words(value, name)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _steady_words(value)
+    elif isinstance(node, str):
+        yield node
+
+
+def test_what_was_taken_and_episodes_never_bring_dosing_advice(client, factory):
+    patient, counselor = factory.patient(), factory.counselor()
+    log_history(factory, patient, STEADY_WEEK)
+    episode = {
+        "started_on": str(TODAY - timedelta(days=3)),
+        "substances": ["kratom", "short_acting_opioid"],
+        "moud": "methadone",
+        "moud_started_on": str(TODAY - timedelta(days=2)),
+    }
+    created = client.post("/api/v1/episodes", json=episode, headers=patient.headers)
+    assert created.status_code == 201
+    factory.share(patient, counselor)
+    taken = [
+        {"substance": "kratom", "amount": "4 g of powder, more than usual"},
+        {"substance": "methadone", "amount": "60 mg at the clinic"},
+        {"substance": "short_acting_opioid", "amount": None},
+    ]
+    body = scores(7, 6, 8, 7, used_opioids=True, taken=taken)
+    assessment = judge_today(client, patient, body)
+    assert "overdose_risk" in codes(assessment)
+    patient_reads = [
+        put_day(client, patient, TODAY, body).json,  # the retry: the same answer again
+        client.get(f"/api/v1/checkins/{TODAY}", headers=patient.headers).json,
+        client.get("/api/v1/checkins", headers=patient.headers).json,
+        client.get("/api/v1/episodes", headers=patient.headers).json,
+        client.get("/api/v1/trends?align=episode", headers=patient.headers).json,
+        status(client, patient),
+    ]
+    base = f"/api/v1/patients/{patient.id}"
+    counselor_reads = [
+        client.get(f"{base}/{view}", headers=counselor.headers).json
+        for view in ("checkins", "episodes", "status", "trends")
+    ]
+    # Amounts are shown exactly as written: never compared, converted or judged.
+    assert patient_reads[1]["taken"] == taken
+    for read in patient_reads + counselor_reads:
+        for words in _steady_words(read):
+            assert not DOSING_RE.search(words), words
+            assert not JUDGEMENTAL_RE.search(words), words
+
+
 # --- who may ask ------------------------------------------------------------------------------
 
 

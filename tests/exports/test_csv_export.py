@@ -32,6 +32,8 @@ BASE_COLUMNS = [
     "sleep_hours_0_24",
     "used_opioids",
     "crisis",
+    "taken",
+    "episode_day",
 ]
 META_COLUMNS = ["range_from", "range_to", "produced_at", "source"]
 META_VALUES = ["2025-03-01", "2025-03-07", "2025-03-08T09:30:15Z", "self-reported"]
@@ -95,6 +97,8 @@ def test_round_trip_matches_inputs_exactly() -> None:
         "6.5",
         "false",
         "true",
+        "",
+        "",
         tricky,
         *META_VALUES,
     ]
@@ -105,13 +109,7 @@ def test_round_trip_matches_inputs_exactly() -> None:
         "5",
         "6",
         "18",
-        "",
-        "",
-        "",
-        "",
-        "",
-        "",
-        "",
+        *[""] * 9,
         *META_VALUES,
     ]
 

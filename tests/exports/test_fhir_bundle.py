@@ -184,6 +184,7 @@ def test_questionnaire_definition() -> None:
         "sleep_hours": "decimal",
         "used_opioids": "boolean",
         "crisis": "boolean",
+        "taken": "string",
         "note": "string",
     }
     required = {item["linkId"] for item in questionnaire["item"] if item["required"]}

@@ -39,6 +39,8 @@ CHECKIN_COLUMNS = [
     "sleep_hours_0_24",
     "used_opioids",
     "crisis",
+    "taken",
+    "episode_day",
 ]
 NOTE_COLUMN = ["note"]  # in the patient's own export
 META_COLUMNS = ["range_from", "range_to", "produced_at", "source"]

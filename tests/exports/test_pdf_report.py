@@ -319,3 +319,35 @@ def test_font_dir_env_and_matplotlib_fallback(
     assert bold.name == "DejaVuSans-Bold.ttf" and bold.is_file()
     assert "matplotlib" in regular.parts
     assert build_pdf(_report(), font_dir=tmp_path).startswith(b"%PDF-")
+
+
+@pytest.mark.parametrize("include_notes", [True, False])
+def test_a_day_of_an_episode_says_which_day_it_is(include_notes) -> None:
+    """Under the date, "day N of the episode"; days outside every episode say nothing."""
+    checkins = [
+        Checkin(date=START, note="before it began"),
+        Checkin(date=START + timedelta(days=1), episode_day=0, note="day zero"),
+        Checkin(date=START + timedelta(days=2), episode_day=12, note="later"),
+    ]
+    text = _flat(build_pdf(_report(checkins=checkins, include_notes=include_notes)))
+    assert "day 0 of the episode" in text.replace("- ", "")
+    assert "day 12 of the episode" in text.replace("- ", "")
+    assert text.count("of the episode") == 2
+    if include_notes:
+        assert "before it began" in text and "day zero" in text
+
+
+def test_what_was_taken_is_listed_as_written() -> None:
+    """A day's taken list is printed word for word after the log; days without it are not."""
+    checkins = [
+        Checkin(date=START),
+        Checkin(
+            date=START + timedelta(days=1),
+            taken=({"substance": "kratom", "amount": "2 scoops"}, {"substance": "methadone"}),
+        ),
+    ]
+    text = _flat(build_pdf(_report(checkins=checkins)))
+    assert "Taken, in the person's own words" in text
+    assert "2025-03-02: kratom (2 scoops); methadone" in text
+    assert f"{START.isoformat()}:" not in text
+    assert "Taken, in" not in _flat(build_pdf(_report(checkins=[Checkin(date=START)])))

@@ -22,9 +22,14 @@ JUDGED_ONE_BY_ONE = {("POST", "/api/v1/checkins/batch")}
 # it starts or is too long, a share's end date or counselor, an If-Match naming an old
 # version, a phone number that is not a real one of the entry's region, a link to a
 # non-public host, a changes cursor this server never gave, a batch naming a day twice, an
-# instrument's own items and values, an observation in the future): a schema-valid request
-# may be refused for these only. Errors of an instrument's items are keyed items.<item_id>.
+# instrument's own items and values, an observation in the future, an episode's dates out of
+# order or in the future): a schema-valid request may be refused for these only. Errors of an
+# instrument's items are keyed items.<item_id>.
 BUSINESS_RULE_FIELDS = {
+    "started_on",
+    "last_use_at",
+    "moud_started_on",
+    "ended_on",
     "since",
     "items",
     "date",

@@ -81,8 +81,9 @@ def test_put_of_a_new_calm_day(client, patient_with_history, statements):
     assert response.status_code == 201
     assert response.json["assessment"]["level"] == "stable"
     # Session check, the day with its history, the change number of the changes feed, the
-    # upsert, the instrument results its judgement reads (budget: 6).
-    assert log.count() == 5, log.data
+    # upsert, the instrument results its judgement reads, the episodes that number the day
+    # (budget: 6).
+    assert log.count() == 6, log.data
 
 
 def test_put_replacing_a_calm_day(client, patient_with_history, statements):
@@ -90,8 +91,8 @@ def test_put_replacing_a_calm_day(client, patient_with_history, statements):
     with statements() as log:
         response = _put(client, patient_with_history, yesterday, nausea=4)
     assert response.status_code == 200
-    # ... and dropping the day's unacknowledged alerts (budget: 6).
-    assert log.count() == 6, log.data
+    # ... and dropping the day's unacknowledged alerts (budget: 7).
+    assert log.count() == 7, log.data
 
 
 def test_put_of_an_alarming_day_with_a_counselor(
@@ -104,9 +105,9 @@ def test_put_of_an_alarming_day_with_a_counselor(
     assert response.json["assessment"]["level"] == "crisis"
     assert response.json["assessment"]["resources"], "an alarming day lists resources"
     # Session check, history, change number, upsert, instrument results, shares, alert
-    # upsert, resource stamp, and the catalogue reload the fresh test database calls for
-    # (budget: 9).
-    assert log.count() == 9, log.data
+    # upsert, resource stamp, episodes, and the catalogue reload the fresh test database
+    # calls for (budget: 10).
+    assert log.count() == 10, log.data
     alerts = client.get("/api/v1/alerts", headers=counselor.headers).json["items"]
     assert [alert["level"] for alert in alerts] == ["crisis"]
 
@@ -133,8 +134,8 @@ def test_a_retried_put_writes_nothing(client, patient_with_history, statements):
         response = _put(client, patient_with_history, yesterday)
     assert response.status_code == 200
     # Session check, the day with its history and the instrument results its judgement
-    # reads: equal already, so no change number.
-    assert log.count() == 3, log.data
+    # reads (equal already, so no change number), and the episodes that number it.
+    assert log.count() == 4, log.data
 
 
 def test_a_batch_costs_what_its_puts_cost(client, patient_with_history, statements):
@@ -146,8 +147,9 @@ def test_a_batch_costs_what_its_puts_cost(client, patient_with_history, statemen
         )
     assert [item["status"] for item in response.json["items"]] == [201, 200]
     # One session check, then each day as its PUT: a new day (history, change number,
-    # upsert, instrument results) and yesterday, equal already (history, instrument results).
-    assert log.count() == 1 + 4 + 2, log.data
+    # upsert, instrument results, episodes) and yesterday, equal already (history,
+    # instrument results, episodes).
+    assert log.count() == 1 + 5 + 3, log.data
 
 
 def test_changes_feed_page(client, patient_with_history, statements):
@@ -156,7 +158,8 @@ def test_changes_feed_page(client, patient_with_history, statements):
             "/api/v1/checkins/changes?limit=5", headers=patient_with_history.headers
         )
     assert len(response.json["items"]) == 5
-    assert log.count() == 2, log.data  # session check, and position and changes at once
+    # Session check, position and changes at once, and the episodes that number the days.
+    assert log.count() == 3, log.data
 
 
 def test_get_one_day(client, patient_with_history, statements):
@@ -166,7 +169,7 @@ def test_get_one_day(client, patient_with_history, statements):
             f"/api/v1/checkins/{yesterday}", headers=patient_with_history.headers
         )
     assert response.status_code == 200
-    assert log.count() == 2, log.data  # budget: 3
+    assert log.count() == 3, log.data  # session check, the day, its episodes (budget: 3)
 
 
 def test_trends_of_ninety_days(client, factory, statements):
@@ -177,8 +180,8 @@ def test_trends_of_ninety_days(client, factory, statements):
     with statements() as log:
         response = client.get(f"/api/v1/trends?from={start}&to={today}", headers=patient.headers)
     assert response.json["current_streak"] == 90
-    # Session check, the range, and its instrument results (budget: 4).
-    assert log.count() == 3, log.data
+    # Session check, the range, its instrument results, the episodes (budget: 4).
+    assert log.count() == 4, log.data
 
 
 def test_a_streak_longer_than_the_range_still_counts_every_day(client, factory, statements):
@@ -190,8 +193,8 @@ def test_a_streak_longer_than_the_range_still_counts_every_day(client, factory, 
     assert response.json["current_streak"] == 200
     # Session check, range, then older dates in doubling pages (64, 128, 256) until the
     # first gap: 8 + 64 + 128 days cover the 200, and the last page comes back short; then
-    # the range's instrument results.
-    assert log.count() == 6, log.data
+    # the range's instrument results and the episodes.
+    assert log.count() == 7, log.data
 
 
 def _caseload(factory, size: int):

@@ -31,6 +31,7 @@ DAY_KEYS = {
     "crisis",
     "total",
     "total_7d_avg",
+    "episode_day",
 }
 
 
@@ -111,6 +112,7 @@ def test_a_week_matches_hand_computed_numbers(client, factory):
         "crisis": False,
         "total": 14,
         "total_7d_avg": 17.0,
+        "episode_day": None,
     }
     # A day without a check-in is a gap (nulls), not zeros.
     assert by_date["2026-06-09"] == dict.fromkeys(DAY_KEYS) | {

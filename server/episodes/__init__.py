@@ -1,0 +1,1 @@
+"""Withdrawal episodes: when a person's withdrawal started, from what, and on which medicine."""
