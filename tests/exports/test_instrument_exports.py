@@ -18,7 +18,7 @@ from sqlalchemy import event
 from server.exports.instrument_csv import csv_days
 from server.extensions import db
 from server.instruments.definitions import INSTRUMENTS, Recorded
-from tests.instruments.records import items_totalling, record_observation, record_response
+from tests.instruments.recording import items_totalling, record_observation, record_response
 
 FIXED_NOW = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
 RANGE = {"from": "2026-06-01", "to": "2026-06-15"}
@@ -70,75 +70,44 @@ def people(app, factory):
     factory.checkin(patient, date(2026, 6, 12), nausea=2)
     at = datetime(2026, 6, 10, 23, 30, tzinfo=UTC)
     ids = {
-        "gossop_10": record_response(
-            app,
-            patient.id,
-            "sows-gossop-10",
-            date(2026, 6, 10),
-            items_totalling("sows-gossop-10", 7),
-            at=at,
-        ),
+        "gossop_10": record_response(app, patient, date(2026, 6, 10), 7, "sows-gossop-10", at=at),
         # A day with a result and no check-in.
         "gossop_11": record_response(
-            app,
-            patient.id,
-            "sows-gossop-10",
-            date(2026, 6, 11),
-            items_totalling("sows-gossop-10", 12),
-            at=at + timedelta(days=1),
+            app, patient, date(2026, 6, 11), 12, "sows-gossop-10", at=at + timedelta(days=1)
         ),
         "handelsman_12": record_response(
-            app,
-            patient.id,
-            "sows-handelsman-16",
-            date(2026, 6, 12),
-            items_totalling("sows-handelsman-16", 20),
-            at=at + timedelta(days=2),
+            app, patient, date(2026, 6, 12), 20, "sows-handelsman-16", at=at + timedelta(days=2)
         ),
         # Two observations on the 12th (08:00 and 14:00 in Chicago), one on the 14th.
         "cows_12_am": record_observation(
             app,
-            patient.id,
-            counselor.id,
+            patient,
             date(2026, 6, 12),
-            items_totalling("cows-11", 14),
+            14,
+            counselor,
             observed_at=datetime(2026, 6, 12, 13, 0, tzinfo=UTC),
         ),
         "cows_12_pm": record_observation(
             app,
-            patient.id,
-            counselor.id,
+            patient,
             date(2026, 6, 12),
-            items_totalling("cows-11", 3),
+            3,
+            counselor,
             observed_at=datetime(2026, 6, 12, 19, 0, tzinfo=UTC),
         ),
         "cows_14": record_observation(
             app,
-            patient.id,
-            counselor.id,
+            patient,
             date(2026, 6, 14),
-            items_totalling("cows-11", 26),
+            26,
+            counselor,
             observed_at=datetime(2026, 6, 14, 15, 30, tzinfo=UTC),
         ),
     }
     # Outside the range, and someone else's: neither may appear.
-    record_response(
-        app,
-        patient.id,
-        "sows-gossop-10",
-        date(2026, 5, 20),
-        items_totalling("sows-gossop-10", 30),
-        at=at,
-    )
+    record_response(app, patient, date(2026, 5, 20), 30, "sows-gossop-10", at=at)
     other = factory.patient(timezone=ZONE)
-    record_response(
-        app,
-        other.id,
-        "sows-gossop-10",
-        date(2026, 6, 10),
-        items_totalling("sows-gossop-10", 29),
-        at=at,
-    )
+    record_response(app, other, date(2026, 6, 10), 29, "sows-gossop-10", at=at)
     return SimpleNamespace(patient=patient, counselor=counselor, ids=ids)
 
 
@@ -244,10 +213,10 @@ def test_csv_shows_no_band_below_the_cows_bands(app, client, factory):
     patient = factory.patient(timezone=ZONE)
     record_observation(
         app,
-        patient.id,
-        None,
+        patient,
         date(2026, 6, 3),
-        items_totalling("cows-11", 4),
+        4,
+        None,
         observed_at=datetime(2026, 6, 3, 15, 0, tzinfo=UTC),
     )
     _, (row,) = csv_table(export(client, patient, "csv"))
@@ -539,10 +508,10 @@ def test_one_read_per_table_per_export_whatever_the_number_of_days(
     for offset in range(10):
         record_response(
             app,
-            people.patient.id,
-            "sows-handelsman-16",
+            people.patient,
             date(2026, 5, 21) + timedelta(days=offset),
-            items_totalling("sows-handelsman-16", offset),
+            offset,
+            "sows-handelsman-16",
             at=FIXED_NOW,
         )
     instrument_reads.clear()
