@@ -64,6 +64,26 @@ def _build_next_seq(dialect) -> object:
     ).returning(_feeds.c.last_seq)
 
 
+def _build_hold(dialect) -> object:
+    """Hold the patient's feed without taking a number (creating it at 0): one statement.
+
+    The account is read FOR KEY SHARE first, as in _build_next_seq, so both lock in the
+    same order.
+    """
+    users = User.__table__
+    account = (
+        select(users.c.id, literal(0), literal(0))
+        .where(users.c.id == bindparam("patient_id"))
+        .with_for_update(read=True, key_share=True)
+    )
+    insert = dialect.insert(_feeds).from_select(
+        ["patient_id", "last_seq", "pruned_through"], account
+    )
+    return insert.on_conflict_do_update(
+        index_elements=[_feeds.c.patient_id], set_={"last_seq": _feeds.c.last_seq}
+    )
+
+
 def _build_bury(dialect) -> object:
     """Leave (or renew) the tombstone of a deleted day."""
     insert = dialect.insert(_tombstones)
@@ -75,6 +95,7 @@ def _build_bury(dialect) -> object:
 
 _NEXT_SEQ = {"sqlite": _build_next_seq(sqlite), "postgresql": _build_next_seq(postgresql)}
 _BURY = {"sqlite": _build_bury(sqlite), "postgresql": _build_bury(postgresql)}
+_HOLD = {"sqlite": _build_hold(sqlite), "postgresql": _build_hold(postgresql)}
 
 
 def next_seq(patient_id: str) -> int | None:
@@ -84,6 +105,16 @@ def next_seq(patient_id: str) -> int | None:
     """
     statement = _NEXT_SEQ[db.session.get_bind().dialect.name]
     return db.session.execute(statement, {"patient_id": patient_id}).scalar_one_or_none()
+
+
+def hold(patient_id: str) -> None:
+    """Wait for (then hold until the transaction ends) the patient's feed, as writes of days do.
+
+    A write that judges days from other tables takes it first, so a day written meanwhile
+    and the result it judges with are never each unseen by the other (PostgreSQL).
+    """
+    statement = _HOLD[db.session.get_bind().dialect.name]
+    db.session.execute(statement, {"patient_id": patient_id})
 
 
 def bury(patient_id: str, day: date, seq: int, now: datetime) -> None:

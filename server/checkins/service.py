@@ -584,6 +584,9 @@ def rejudge_after_instrument_result(patient: Principal, *, day: date, **_extra) 
     A result of `day` counts in that day's judgement and in the SOWS baseline of the
     days after it. Runs in the instrument write's transaction, which commits.
     """
+    # After a check-in write of this patient in flight commits, or before it reads the
+    # results: either way one of the two judges the day with both.
+    feed.hold(patient.id)
     last = day + timedelta(days=assessments_service.instrument_days_needed())
     judged_days = _judged_rows_in_range(patient.id, day, last)
     if not judged_days:

@@ -16,9 +16,9 @@ def test_put_of_a_new_response_and_its_retry(client, factory, statements):
     with statements() as log:
         response = client.put(f"{PATH}/{day}", json={"items": ITEMS}, headers=patient.headers)
     assert response.status_code == 201
-    # Session check, the day's response, the upsert, and the logged days it bears on (none:
-    # one count of them).
-    assert log.count() == 4, log.data
+    # Session check, the day's response, the upsert, the patient's feed held (so a check-in
+    # written meanwhile is judged with it), and the logged days it bears on (none: one count).
+    assert log.count() == 5, log.data
     with statements() as log:
         retry = client.put(f"{PATH}/{day}", json={"items": ITEMS}, headers=patient.headers)
     assert retry.status_code == 200
@@ -41,9 +41,9 @@ def test_recording_and_reading_observations(client, factory, statements):
     factory.share(patient, counselor, scope=["assess"])
     with statements() as log:
         factory.cows_observation(counselor, patient, sweating=2)
-    # Session check, the share, the insert, the observation as stored, the logged days it
-    # bears on (none: one count of them), the access log.
-    assert log.count() == 6, log.data
+    # Session check, the share, the insert, the observation as stored, the patient's feed
+    # held, the logged days it bears on (none: one count of them), the access log.
+    assert log.count() == 7, log.data
     for hours in (2, 3):
         factory.cows_observation(counselor, patient, hours_ago=hours)
     with statements() as log:
