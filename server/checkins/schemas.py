@@ -157,10 +157,18 @@ class CheckinSchema(OptionalExtrasSchema):
     updated_at = fields.AwareDateTime(required=True)
 
 
+def without_amounts(taken: list[dict] | None) -> list[dict] | None:
+    """The taken list without the amounts, which are the person's own words like the note."""
+    return None if taken is None else [{**item, "amount": None} for item in taken]
+
+
 def checkin_fields(checkin, *, include_note: bool = True) -> dict:
-    """The response fields of a check-in, optionally without its note."""
+    """The response fields of a check-in, optionally without its note (and taken amounts)."""
     names = CheckinSchema._declared_fields
-    return {name: getattr(checkin, name) for name in names if include_note or name != "note"}
+    fields_ = {name: getattr(checkin, name) for name in names if include_note or name != "note"}
+    if not include_note and "taken" in fields_:
+        fields_["taken"] = without_amounts(fields_["taken"])
+    return fields_
 
 
 class SavedCheckinSchema(CheckinSchema):

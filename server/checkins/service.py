@@ -24,6 +24,7 @@ from server.assessments.judgement import Assessment
 from server.auth.models import Principal, User
 from server.checkins import feed
 from server.checkins.models import Checkin
+from server.checkins.schemas import without_amounts
 from server.common.conditional import (
     Failure,
     Preconditions,
@@ -250,11 +251,16 @@ def export_rows(patient_id: str, start: date, end: date, *, include_notes: bool)
     return db.session.execute(query).all()
 
 
-def with_episode_days(rows: Iterable[Row], number) -> Iterator[StoredDay]:
-    """Export rows as StoredDay records numbered by `number` (episodes read beforehand)."""
+def with_episode_days(rows: Iterable[Row], number, *, include_notes: bool) -> Iterator[StoredDay]:
+    """Export rows as StoredDay records numbered by `number` (episodes read beforehand).
+
+    Without consent to notes the taken amounts go too: they are the person's own words.
+    """
     for row in rows:
         day = StoredDay(*row)
         day.episode_day = number(day.date)
+        if not include_notes:
+            day.taken = without_amounts(day.taken)
         yield day
 
 
@@ -262,7 +268,7 @@ def export_days(patient: Principal, start: date, end: date, *, include_notes: bo
     """Every day of an export range at once, with its episode day (PDF)."""
     number = episodes_service.day_numbering(patient)
     rows = export_rows(patient.id, start, end, include_notes=include_notes)
-    return list(with_episode_days(rows, number))
+    return list(with_episode_days(rows, number, include_notes=include_notes))
 
 
 def paged_export_rows(engine, query, page_rows: int) -> Iterator[Row]:

@@ -176,6 +176,8 @@ class PdfReport:
             yield from (str(value) for value in resource.values() if value)
         if self.include_notes:
             yield from (checkin.note for checkin in self.checkins if checkin.note)
+        for checkin in self.checkins:
+            yield from (taken_text(item) for item in getattr(checkin, "taken", None) or ())
 
     # Instrument results (an instrument_pdf.PdfInstruments); None or empty: no section.
     instruments: Any = None

@@ -237,7 +237,7 @@ def _prepare_csv(
 
     def render() -> Iterator[str]:
         paged = checkins_service.paged_export_rows(engine, query, EXPORT_PAGE_ROWS)
-        rows = checkins_service.with_episode_days(paged, number)
+        rows = checkins_service.with_episode_days(paged, number, include_notes=include_notes)
         chunks = iter_csv(
             rows,
             start=start,
@@ -334,7 +334,7 @@ def _prepare_fhir(
 
     def render() -> Iterator[str]:
         paged = checkins_service.paged_export_rows(engine, query, EXPORT_PAGE_ROWS)
-        rows = checkins_service.with_episode_days(paged, number)
+        rows = checkins_service.with_episode_days(paged, number, include_notes=include_notes)
         chunks = iter_bundle(
             patient_id=patient_id,
             display_name=display_name,

@@ -5,6 +5,7 @@ import io
 from datetime import date, timedelta
 
 import pytest
+from pypdf import PdfReader
 
 from tests.factories import checkin_body
 
@@ -110,9 +111,36 @@ def test_batch_and_changes_feed_carry_taken(client, factory):
 def test_counselors_see_taken_with_the_checkins_scope(client, factory):
     patient, counselor = factory.patient(), factory.counselor()
     put(client, patient, TODAY, taken=TAKEN)
-    factory.share(patient, counselor, scope=["checkins"])
+    factory.share(patient, counselor, scope=["checkins"], include_notes=True)
     items = client.get(f"/api/v1/patients/{patient.id}/checkins", headers=counselor.headers)
     assert items.json["items"][0]["taken"] == TAKEN
+
+
+def test_amounts_are_the_persons_own_words_and_follow_the_notes_consent(client, factory):
+    """Without consent to notes a counselor sees what was taken, never the amounts written."""
+    patient, counselor = factory.patient(), factory.counselor()
+    put(client, patient, TODAY, taken=TAKEN, note="private")
+    factory.share(patient, counselor, scope=["checkins", "export"], include_notes=False)
+    items = client.get(f"/api/v1/patients/{patient.id}/checkins", headers=counselor.headers)
+    assert items.json["items"][0]["taken"] == [
+        {"substance": "kratom", "amount": None},
+        {"substance": "buprenorphine", "amount": None},
+        {"substance": "kratom", "amount": None},
+    ]
+    exported = {}
+    for fmt in ("csv", "fhir", "pdf"):
+        response = client.get(
+            f"/api/v1/patients/{patient.id}/export?format={fmt}&from={TODAY}&to={TODAY}",
+            headers=counselor.headers,
+        )
+        assert response.status_code == 200, response.get_data(as_text=True)[:300]
+        exported[fmt] = response.get_data()
+    rows = list(csv.DictReader(io.StringIO(exported["csv"].decode())))
+    assert [row["taken"] for row in rows] == ["kratom; buprenorphine; kratom"]
+    for fmt in ("csv", "fhir"):
+        assert b"scoops" not in exported[fmt] and b"=1+1" not in exported[fmt]
+    pdf = "".join(page.extract_text() for page in PdfReader(io.BytesIO(exported["pdf"])).pages)
+    assert "kratom" in pdf and "scoops" not in pdf
 
 
 def test_exports_show_taken_as_written(client, factory):
