@@ -23,6 +23,9 @@ from werkzeug.serving import make_server
 from tests.conftest import _empty_all_tables, make_test_app
 from tests.factories import MODERATE_SCORES, PASSWORD, Factory
 
+# Assertions wait as long as page actions: a busy CI machine is slow, never wrong.
+expect.set_options(timeout=10_000)
+
 CHROMIUM = Path("/usr/bin/chromium")
 REPO = Path(__file__).resolve().parents[2]
 SCREENSHOTS = REPO / "screenshots"
