@@ -78,9 +78,28 @@ def example_days() -> list[dict]:
     return with_judgements(days, judged)
 
 
+def example_instruments() -> list[dict]:
+    """Fictional SOWS-Gossop self-reports through the peak and two COWS observations.
+
+    SOWS-Handelsman has none, so the image also shows an instrument's empty panel.
+    """
+    gossop = {7: 9, 9: 16, 10: 21, 11: 24, 12: 19, 14: 14, 18: 8, 25: 5}
+    cows = {10: 14, 11: 26, 18: 6}
+    series = []
+    for instrument_id, totals in (("sows-gossop-10", gossop), ("cows-11", cows)):
+        days = [
+            {"date": EXAMPLE_START + timedelta(days=offset), "total": total, "results": 1}
+            for offset, total in totals.items()
+        ]
+        series.append({"instrument_id": instrument_id, "days": days})
+    return series
+
+
 def chart_example() -> bytes:
-    """The chart of the example month, every series on."""
-    return render_chart(example_days(), fmt="png", series=SERIES)
+    """The chart of the example month, every series on (each instrument's panel too)."""
+    return render_chart(
+        example_days(), fmt="png", series=SERIES, instruments=example_instruments()
+    )
 
 
 IMAGES: dict[str, Callable[[], bytes]] = {

@@ -8,6 +8,7 @@ from server.auth.models import Principal
 from server.checkins import service as checkins_service
 from server.checkins.schemas import checkin_fields
 from server.common.pagination import slice_page
+from server.instruments.definitions import CLINICIAN_INSTRUMENTS, INSTRUMENTS
 from server.sharing import policy
 from server.trends import service as trends_service
 from server.vocabulary import NO_DATA
@@ -83,10 +84,16 @@ def checkins(*, counselor: Principal, patient_id: str, start, end, page, page_si
     return result
 
 
+def _visible_instruments(share) -> tuple[str, ...]:
+    """The instruments whose totals a share shows: observed ones (COWS) only with `assess`."""
+    observed = policy.may_see_observations(share)
+    return tuple(i for i in INSTRUMENTS if observed or i not in CLINICIAN_INSTRUMENTS)
+
+
 def trends(*, counselor: Principal, patient_id: str, start, end, align="calendar") -> dict:
-    """A patient's trends within the share's scope."""
+    """A patient's trends within the share's scope (COWS totals only with `assess`)."""
     with policy.disclosure(counselor, patient_id, "trends", "trends_viewed") as (
-        _,
+        share,
         patient,
         detail,
     ):
@@ -94,18 +101,25 @@ def trends(*, counselor: Principal, patient_id: str, start, end, align="calendar
         detail.update(start=start, end=end)
         if align != "calendar":
             detail["align"] = align
-        return trends_service.trends_for(patient, start, end, align=align)
+        return trends_service.trends_for(
+            patient, start, end, align=align, instrument_ids=_visible_instruments(share)
+        )
 
 
 def chart(
     *, counselor: Principal, patient_id: str, start, end, image_format: str, series=None
 ) -> bytes:
-    """A patient's chart within the share's scope (`series`: None for the default)."""
+    """A patient's chart within the share's scope (`series`: None for the default).
+
+    Asking for an observed instrument (COWS) needs `assess` too (404, nothing logged).
+    """
     with policy.disclosure(counselor, patient_id, "trends", "chart_viewed") as (
-        _,
+        share,
         patient,
         detail,
     ):
+        if set(series or ()) & set(CLINICIAN_INSTRUMENTS):
+            policy.require_observations(share)
         start, end = trends_service.resolve_range(patient, start, end)
         detail.update(start=start, end=end, format=image_format)
         return trends_service.chart_for(patient, start, end, image_format, series)

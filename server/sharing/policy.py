@@ -159,6 +159,21 @@ def shows_assessment(share: ActiveShare) -> bool:
     return "status" in share.scope
 
 
+def may_see_observations(share: ActiveShare) -> bool:
+    """Clinician-observed instruments (COWS) are `assess` data wherever they show.
+
+    So trends and charts carry their totals only when the share includes `assess`, as
+    the observations themselves are read only with it.
+    """
+    return "assess" in share.scope
+
+
+def require_observations(share: ActiveShare) -> None:
+    """Refuse (404) a read that asks for observed instruments without `assess`."""
+    if not may_see_observations(share):
+        raise NotFound(NOT_VISIBLE)
+
+
 def may_see_notes(share: ActiveShare) -> bool:
     """Notes are shown only when the patient chose to include them."""
     return share.include_notes

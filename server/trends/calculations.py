@@ -160,21 +160,27 @@ def _statistics(values: list[float], previous: list[float]) -> dict[str, Any]:
 
 
 def instrument_series(
-    results: Iterable[InstrumentResultLike], start: dt.date, end: dt.date
+    results: Iterable[InstrumentResultLike],
+    start: dt.date,
+    end: dt.date,
+    instrument_ids: Iterable[str] = tuple(INSTRUMENTS),
 ) -> list[dict[str, Any]]:
     """Each instrument's series of daily totals in ``start``..``end``, with its summary.
 
     Kept apart from the 0-10 scores and the check-in total. Each result is one instrument's
     day (its highest, with ``results`` saying how many there were that day); those of the
     same-length period just before ``start`` only count in the summary's ``previous_mean``.
+    Only the instruments in ``instrument_ids`` get a series (in the definitions' order).
     """
+    shown = set(instrument_ids)
     previous_start = start - (end - start + _ONE_DAY)
-    by_instrument: dict[str, list] = {instrument_id: [] for instrument_id in INSTRUMENTS}
+    by_instrument: dict[str, list] = {i: [] for i in INSTRUMENTS if i in shown}
     for result in results:
         if result.instrument_id in by_instrument and previous_start <= result.date <= end:
             by_instrument[result.instrument_id].append(result)
     series = []
-    for instrument_id, instrument in INSTRUMENTS.items():
+    for instrument_id in by_instrument:
+        instrument = INSTRUMENTS[instrument_id]
         ordered = sorted(by_instrument[instrument_id], key=lambda r: r.date)
         in_range = [r for r in ordered if r.date >= start]
         stats = _statistics(

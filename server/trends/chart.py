@@ -1,19 +1,22 @@
 """Render daily symptom scores as a PNG or SVG trend chart.
 
 The figure is a list of panels sharing one date axis (symptoms with the total, vomiting and
-diarrhoea, the flagged days), so a new measure with its own y-axis is one more `Panel`.
+diarrhoea, the flagged days), so a new measure with its own y-axis is one more `Panel`. Each
+validated instrument asked for gets a panel of its own below them, on its own total range.
 """
 
 from __future__ import annotations
 
 import io
 import math
+import textwrap
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 from xml.sax.saxutils import escape
 
+from server.instruments.definitions import INSTRUMENTS, Instrument
 from server.vocabulary import CORE_SYMPTOMS, MAX_TOTAL, SCORE_MAX
 
 SYMPTOMS = CORE_SYMPTOMS
@@ -26,7 +29,10 @@ DEFAULT_TITLE = "Symptom scores"
 # Every series the chart can draw, by its check-in field name; the default is the chart
 # as it always was (four symptoms and the total).
 GUT_SERIES: tuple[str, ...] = ("vomiting", "diarrhea")
-SERIES: tuple[str, ...] = (*CORE_SYMPTOMS, "total", *GUT_SERIES)
+CHECKIN_SERIES: tuple[str, ...] = (*CORE_SYMPTOMS, "total", *GUT_SERIES)
+# An instrument's total is a series by the instrument's id, drawn on a panel of its own.
+INSTRUMENT_SERIES: tuple[str, ...] = tuple(INSTRUMENTS)
+SERIES: tuple[str, ...] = (*CHECKIN_SERIES, *INSTRUMENT_SERIES)
 DEFAULT_SERIES: tuple[str, ...] = (*CORE_SYMPTOMS, "total")
 # Beyond nine weeks, five daily lines are a tangle: plot weekly means instead.
 WEEKLY_AFTER_DAYS = 62
@@ -112,6 +118,16 @@ FLAGS: tuple[Flag, ...] = (
     Flag("used_opioids", "Opioid use", "#CC79A7", "o", 7.0),
 )
 _FLAGS_HEIGHT = 1.2
+_INSTRUMENT_HEIGHT = 1.6
+# Instruments in the figure legend's own rows below the check-in series (their names are long).
+_INSTRUMENT_LEGEND_COLUMNS = 2
+_INSTRUMENT_LEGEND_ROW_IN = 0.25
+# Colours and markers apart from the check-in series' (and from each other).
+_INSTRUMENT_STYLE: dict[str, tuple[str, str]] = dict(
+    zip(INSTRUMENT_SERIES, (("#000000", "h"), ("#8C564B", "p"), ("#882255", "d")), strict=True)
+)
+_BAND_LINE = "#BBBBBB"
+_BAND_TEXT = "#666666"
 
 
 def _series_value(day: Mapping[str, Any], field: str, maximum: int) -> float:
@@ -260,6 +276,61 @@ def chart_title(days: Sequence[Mapping[str, Any]], title: str | None = None) -> 
     return f"{heading}, {range_text(ordered[0], ordered[-1])}{suffix}"
 
 
+def _instrument_results(
+    instruments: Iterable[Mapping[str, Any]], series: Sequence[str]
+) -> dict[str, list[Mapping[str, Any]]]:
+    """The recorded days of each instrument asked for, checked, in date order.
+
+    `instruments` are series as trends give them (`instrument_id`, `days`); one asked for
+    but not given has no results. The ranges come from the definitions, never the input.
+    """
+    given = {entry["instrument_id"]: entry.get("days") or () for entry in instruments}
+    results = {}
+    for instrument_id in INSTRUMENT_SERIES:
+        if instrument_id not in series:
+            continue
+        instrument = INSTRUMENTS[instrument_id]
+        days = list(given.get(instrument_id, ()))
+        for day in days:
+            total = day.get("total")
+            if not isinstance(day.get("date"), date):
+                raise ValueError(f"every {instrument_id} day needs a datetime.date under 'date'")
+            if isinstance(total, bool) or not isinstance(total, int):
+                raise ValueError(f"{instrument_id} on {day['date']} needs an int total")
+            if not instrument.total_min <= total <= instrument.total_max:
+                raise ValueError(
+                    f"{instrument_id} on {day['date']} is outside "
+                    f"{instrument.total_min}-{instrument.total_max}"
+                )
+        results[instrument_id] = sorted(days, key=lambda d: d["date"])
+    return results
+
+
+def empty_instrument_text(instrument: Instrument) -> str:
+    """What an instrument's panel says when the range has no result of it."""
+    return f"No {instrument.short_name} results in this range"
+
+
+def instrument_description(results: Mapping[str, Sequence[Mapping[str, Any]]]) -> str:
+    """Each drawn instrument's latest total (and its band where bands are published)."""
+    parts = []
+    for instrument_id, days in results.items():
+        instrument = INSTRUMENTS[instrument_id]
+        if not days:
+            parts.append(empty_instrument_text(instrument) + ".")
+            continue
+        latest = days[-1]
+        text = (
+            f"Latest {instrument.short_name} {_short(latest['date'])}: total "
+            f"{latest['total']} of {instrument.total_max}"
+        )
+        if instrument.bands:
+            band = instrument.band_for(latest["total"])
+            text += f", {band.label}" if band else ", below the published bands"
+        parts.append(text + ".")
+    return " ".join(parts)
+
+
 def chart_description(days: Sequence[Mapping[str, Any]]) -> str:
     """A sentence or three summarising the chart for a screen reader."""
     if not days:
@@ -293,17 +364,24 @@ def render_chart(
     *,
     series: Sequence[str] = DEFAULT_SERIES,
     dpi: int = DPI,
+    instruments: Iterable[Mapping[str, Any]] = (),
 ) -> bytes:
-    """Render per-day scores, totals and flagged days; return PNG or SVG bytes."""
+    """Render per-day scores, totals, instrument totals and flagged days; PNG or SVG bytes.
+
+    `instruments`: the trends' instrument series; those named in `series` are drawn.
+    """
     if fmt not in FORMATS:
         raise ValueError(f"unsupported chart format {fmt!r}; use one of {FORMATS}")
-    fig = chart_figure(days, title, series=series)
+    instruments = tuple(instruments)
+    fig = chart_figure(days, title, series=series, instruments=instruments)
     buf = io.BytesIO()
     fig.savefig(buf, format=fmt, dpi=dpi, metadata=_METADATA[fmt])
     if fmt == "svg":
-        return _with_title_and_desc(
-            buf.getvalue(), chart_title(days, title), chart_description(days)
-        )
+        desc = chart_description(days)
+        results = _instrument_results(instruments, series)
+        if results:
+            desc += " " + instrument_description(results)
+        return _with_title_and_desc(buf.getvalue(), chart_title(days, title), desc)
     return buf.getvalue()
 
 
@@ -313,11 +391,12 @@ def render_chart_image(
     *,
     series: Sequence[str] = DEFAULT_SERIES,
     dpi: int = DPI,
+    instruments: Iterable[Mapping[str, Any]] = (),
 ):
     """Render the chart as a Pillow RGB image (no PNG round trip, for embedding in a PDF)."""
     from PIL import Image
 
-    fig = chart_figure(days, title, series=series)
+    fig = chart_figure(days, title, series=series, instruments=instruments)
     fig.set_dpi(dpi)
     fig.canvas.draw()
     rgba = fig.canvas.buffer_rgba()
@@ -358,9 +437,11 @@ def chart_figure(
     title: str | None = None,
     *,
     series: Sequence[str] = DEFAULT_SERIES,
+    instruments: Iterable[Mapping[str, Any]] = (),
 ):
     """Draw the chart on a fresh Figure: the panels asked for, then the flagged days."""
     ordered = _check_days(days, series)
+    results = _instrument_results(instruments, series)
     # Imported here so API processes that never draw a chart skip matplotlib's
     # import cost (about half a second and tens of MB).
     _matplotlib()
@@ -369,9 +450,10 @@ def chart_figure(
 
     wanted = set(series)
     panels = [p for p in PANELS if wanted & {*p.series, *p.right_series}]
-    heights = [p.height for p in panels] + [_FLAGS_HEIGHT]
+    heights = [p.height for p in panels] + [_INSTRUMENT_HEIGHT] * len(results) + [_FLAGS_HEIGHT]
     width, height = FIGSIZE_IN
-    size = (width, height + EXTRA_PANEL_IN * (len(panels) - 1))
+    legend_in = _INSTRUMENT_LEGEND_ROW_IN * math.ceil(len(results) / _INSTRUMENT_LEGEND_COLUMNS)
+    size = (width, height + EXTRA_PANEL_IN * (len(panels) + len(results) - 1) + legend_in)
     # Figure, not pyplot: no global figure registry, so concurrent requests in
     # threaded workers cannot touch each other's state or leak figures.
     fig = Figure(figsize=size, dpi=DPI)
@@ -382,29 +464,36 @@ def chart_figure(
         sharex=True,
         height_ratios=heights,
         squeeze=False,
-        gridspec_kw=_margins(size, len(heights)),
+        gridspec_kw=_margins(size, len(heights), extra_bottom=legend_in),
     )
     axes = [row[0] for row in axes]
 
     n = len(ordered)
     weekly = n > WEEKLY_AFTER_DAYS
-    names = [name for name in SERIES if name in wanted]
+    names = [name for name in CHECKIN_SERIES if name in wanted]
     xs, values = (_weekly if weekly else _daily)(ordered, names)
     marker_size = 5.0 if n <= 45 or weekly else 3.5
 
     handles = []
     for panel, ax in zip(panels, axes, strict=False):
         handles += _draw_panel(ax, panel, xs, values, wanted, marker_size)
+    instrument_axes = axes[len(panels) : len(panels) + len(results)]
+    instrument_handles = [
+        _draw_instrument(ax, INSTRUMENTS[instrument_id], recorded, marker_size, weekly=weekly)
+        for ax, (instrument_id, recorded) in zip(instrument_axes, results.items(), strict=True)
+    ]
     handles += _draw_flags(axes[-1], ordered)
 
     _date_axis(axes, ordered)
+    # The check-in notes go on the check-in panels (or the flags strip), never an instrument's.
+    checkin_axes = [*axes[: len(panels)], axes[-1]]
     first_logged = next((d["date"] for d in ordered if _logged(d)), None)
     if first_logged is None:
-        axes[0].text(
+        checkin_axes[0].text(
             0.5,
             0.5,
             EMPTY_MESSAGE,
-            transform=axes[0].transAxes,
+            transform=checkin_axes[0].transAxes,
             ha="center",
             va="center",
             fontsize=14,
@@ -413,22 +502,32 @@ def chart_figure(
             gid="empty-message",
         )
     elif first_logged > ordered[0]["date"]:
-        _no_checkins_before(axes, ordered[0]["date"], first_logged)
+        _no_checkins_before(checkin_axes, ordered[0]["date"], first_logged)
 
     axes[0].set_title(chart_title(ordered, title), fontfamily=FONT, fontsize=13, loc="left")
     # Legend outside the plotting area so it never hides data points.
     fig.legend(
         handles=handles,
         loc="lower center",
-        bbox_to_anchor=(0.5, 0.0),
+        bbox_to_anchor=(0.5, legend_in / size[1]),
         ncols=min(len(handles), 6),
         frameon=False,
         prop={"family": FONT},
     )
+    if instrument_handles:
+        # The instruments' full names in rows of their own, under the check-in series.
+        fig.legend(
+            handles=instrument_handles,
+            loc="lower center",
+            bbox_to_anchor=(0.5, 0.0),
+            ncols=min(len(instrument_handles), _INSTRUMENT_LEGEND_COLUMNS),
+            frameon=False,
+            prop={"family": FONT, "size": 9},
+        )
     return fig
 
 
-def _margins(size: tuple[float, float], rows: int) -> dict[str, float]:
+def _margins(size: tuple[float, float], rows: int, extra_bottom: float = 0.0) -> dict[str, float]:
     """Fixed margins (in inches, as figure fractions) for the labels, title and legend.
 
     Fixed rather than matplotlib's constrained layout, which measures every text twice
@@ -436,13 +535,14 @@ def _margins(size: tuple[float, float], rows: int) -> dict[str, float]:
     """
     width, height = size
     gap = MARGINS_IN["between"]
-    plot_height = height - MARGINS_IN["top"] - MARGINS_IN["bottom"]
+    bottom = MARGINS_IN["bottom"] + extra_bottom
+    plot_height = height - MARGINS_IN["top"] - bottom
     mean_axes_height = (plot_height - gap * (rows - 1)) / rows
     return {
         "left": MARGINS_IN["left"] / width,
         "right": 1 - MARGINS_IN["right"] / width,
         "top": 1 - MARGINS_IN["top"] / height,
-        "bottom": MARGINS_IN["bottom"] / height,
+        "bottom": bottom / height,
         "hspace": gap / mean_axes_height,
     }
 
@@ -501,6 +601,96 @@ def _draw_panel(ax, panel: Panel, xs, values, wanted: set[str], marker_size: flo
     ax.tick_params(labelfontfamily=FONT)
     ax.spines["top"].set_visible(False)
     return handles
+
+
+def instrument_points(days: Sequence[Mapping[str, Any]]) -> tuple[list[float], list[float]]:
+    """Each recorded day's total at its day; a gap (NaN) between days not consecutive."""
+    xs: list[float] = []
+    ys: list[float] = []
+    for day in days:
+        x = float(day["date"].toordinal())
+        if xs and x - xs[-1] > 1:
+            # A line across days without a result would draw totals nobody recorded.
+            xs.append(math.nan)
+            ys.append(math.nan)
+        xs.append(x)
+        ys.append(float(day["total"]))
+    return xs, ys
+
+
+def _instrument_ticks(low: int, high: int) -> list[int]:
+    """Up to seven round ticks that divide the total range evenly."""
+    span = high - low
+    step = next(
+        (s for s in (1, 2, 5, 8, 10, 12, 16, 20) if span % s == 0 and span // s <= 6), span
+    )
+    return list(range(low, high + 1, max(step, 1)))
+
+
+def _draw_instrument(
+    ax, instrument: Instrument, days: Sequence[Mapping[str, Any]], marker_size: float, *, weekly
+):
+    """One instrument's daily totals on its own total range, its bands where published."""
+    colour, marker = _INSTRUMENT_STYLE[instrument.id]
+    xs, ys = instrument_points(days)
+    (line,) = ax.plot(
+        xs,
+        ys,
+        color=colour,
+        marker=marker,
+        markersize=marker_size + 1,
+        linewidth=1.5,
+        # Results are sparse, so they stay daily when the check-in lines are weekly means.
+        label=f"{instrument.name}, daily" if weekly else instrument.name,
+        gid=f"series-{instrument.id}",
+    )
+    low, high = instrument.total_min, instrument.total_max
+    pad = 0.04 * (high - low)
+    ax.set_ylim(low - pad, high + pad)
+    ax.set_yticks(_instrument_ticks(low, high))
+    ax.set_ylabel(f"{instrument.short_name} ({low}–{high})", fontfamily=FONT, fontsize=9)
+    for band in instrument.bands:
+        # Totals are whole numbers: the boundary sits half-way, so no point is on a line.
+        if band.low > low:
+            ax.axhline(
+                band.low - 0.5,
+                color=_BAND_LINE,
+                linewidth=0.8,
+                zorder=0.5,
+                gid=f"band-{instrument.id}-{band.code}",
+            )
+        ax.text(
+            1.01,
+            (band.low + band.high) / 2,
+            textwrap.fill(band.label, 10),
+            transform=ax.get_yaxis_transform(),
+            ha="left",
+            va="center",
+            fontsize=7.5,
+            color=_BAND_TEXT,
+            fontfamily=FONT,
+            gid=f"band-label-{instrument.id}-{band.code}",
+        )
+    if not days:
+        ax.text(
+            0.5,
+            0.5,
+            empty_instrument_text(instrument),
+            transform=ax.transAxes,
+            ha="center",
+            va="center",
+            fontsize=11,
+            color="#555555",
+            fontfamily=FONT,
+            gid=f"empty-{instrument.id}",
+        )
+    if not instrument.bands:
+        ax.grid(axis="y", color="#EEEEEE", linewidth=0.8)
+    ax.set_axisbelow(True)
+    ax.tick_params(labelfontfamily=FONT)
+    ax.spines["top"].set_visible(False)
+    ax.spines["right"].set_visible(False)
+    return line
 
 
 def _draw_flags(ax, ordered: Sequence[Mapping[str, Any]]):

@@ -164,8 +164,9 @@ class TrendsSchema(PlannedDump):
         fields.Nested(TrendInstrumentSeriesSchema),
         required=True,
         metadata={
-            "description": "One series per instrument (every one, in GET /instruments order), "
-            "kept apart from the check-in scores and total"
+            "description": "One series per instrument (in GET /instruments order), kept apart "
+            "from the check-in scores and total. A counselor sees the clinician-observed ones "
+            "(cows-11) only when the share includes `assess`"
         },
     )
 
@@ -181,6 +182,9 @@ class ChartQuerySchema(DateRangeQuerySchema):
         metadata={
             "description": "Comma-separated series to draw; default "
             + ",".join(DEFAULT_SERIES)
-            + ". `vomiting` and `diarrhea` add a panel of their own"
+            + ". `vomiting` and `diarrhea` add a panel of their own; an instrument id ("
+            + ", ".join(INSTRUMENTS)
+            + ") adds a panel of its total on the instrument's own range (a counselor needs "
+            "`assess` for cows-11, else 404)"
         },
     )

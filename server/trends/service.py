@@ -18,7 +18,7 @@ from server.trends.calculations import (
     streak_ending,
     with_judgements,
 )
-from server.trends.chart import DEFAULT_SERIES
+from server.trends.chart import DEFAULT_SERIES, INSTRUMENT_SERIES
 
 DEFAULT_RANGE_DAYS = 30
 MAX_RANGE_DAYS = 366
@@ -59,11 +59,18 @@ def current_streak(patient_id: str, end: date, logged: set[date], known_from: da
         page *= 2
 
 
-def trends_for(patient: Principal, start: date, end: date, *, align: str = "calendar") -> dict:
+def trends_for(
+    patient: Principal,
+    start: date,
+    end: date,
+    *,
+    align: str = "calendar",
+    instrument_ids: Sequence[str] = INSTRUMENT_SERIES,
+) -> dict:
     """Per-day series and summary, including the period before for comparison.
 
     Each day carries its episode day; `align="episode"` keeps only the numbered days,
-    ordered by it.
+    ordered by it. `instrument_ids`: the instruments the viewer may see (default every one).
     """
     length = (end - start).days + 1
     history_start = start - timedelta(days=length + ROLLING_WINDOW_DAYS - 1)
@@ -74,7 +81,7 @@ def trends_for(patient: Principal, start: date, end: date, *, align: str = "cale
     result["current_streak"] = current_streak(patient.id, end, logged, history_start)
     # The period before `start` too: the summary compares the two, as it does for scores.
     results = instruments_service.day_results(patient.id, start - timedelta(days=length), end)
-    result["instruments"] = instrument_series(results, start, end)
+    result["instruments"] = instrument_series(results, start, end, instrument_ids)
     episodes_service.number_days(patient, result["days"], key="date")
     if align == "episode":
         result["days"] = align_by_episode(result["days"])
@@ -96,11 +103,23 @@ def chart_for(
     image_format: str,
     series: Sequence[str] | None = None,
 ) -> bytes:
-    """Render a range's chart: the series asked for (None: the default) and flagged days."""
+    """Render a range's chart: the series asked for (None: the default) and flagged days.
+
+    Instrument totals are read only when an instrument is asked for.
+    """
     from server.trends.chart import render_chart  # matplotlib loads only when needed
 
+    series = series or DEFAULT_SERIES
     days = judged_days(patient, start, end)
-    return render_chart(days, fmt=image_format, series=series or DEFAULT_SERIES)
+    asked = [name for name in series if name in INSTRUMENT_SERIES]
+    instruments = (
+        instrument_series(
+            instruments_service.day_results(patient.id, start, end), start, end, asked
+        )
+        if asked
+        else []
+    )
+    return render_chart(days, fmt=image_format, series=series, instruments=instruments)
 
 
 def trend_rules() -> TrendRules:

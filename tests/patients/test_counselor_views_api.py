@@ -4,6 +4,8 @@ from datetime import date, timedelta
 
 import time_machine
 
+from server.vocabulary import SCOPES
+
 TODAY = date.today()
 
 
@@ -72,7 +74,8 @@ def test_patient_rows_are_most_urgent_first_and_scoped(client, factory):
 def test_counselor_sees_the_same_shapes_as_the_patient(client, factory):
     patient, counselor = factory.patient(), factory.counselor()
     factory.log(patient, TODAY, [{}, {"anxiety": 9}])
-    factory.share(patient, counselor, include_notes=True)
+    # With `assess`, so the trends carry every instrument's series, as the patient's do.
+    factory.share(patient, counselor, include_notes=True, scope=SCOPES)
     for path in ("/checkins", "/trends", "/status"):
         own = client.get(f"/api/v1{path}", headers=patient.headers).json
         seen = client.get(f"/api/v1/patients/{patient.id}{path}", headers=counselor.headers).json

@@ -67,6 +67,24 @@ def test_patient_list_columns_follow_the_scope(scope, latest, assessment):
     assert policy.shows_assessment(share) is assessment
 
 
+@pytest.mark.parametrize(
+    ("scope", "observed"),
+    [
+        (("trends",), False),
+        (("checkins", "trends", "status", "export"), False),
+        (("assess",), True),
+    ],
+)
+def test_observed_instruments_need_assess(scope, observed):
+    share = _share(scope=scope)
+    assert policy.may_see_observations(share) is observed
+    if observed:
+        policy.require_observations(share)
+    else:
+        with pytest.raises(NotFound):
+            policy.require_observations(share)
+
+
 def test_notes_only_when_the_patient_included_them():
     assert policy.may_see_notes(_share(include_notes=True)) is True
     assert policy.may_see_notes(_share(include_notes=False)) is False

@@ -73,12 +73,20 @@ def test_trends_carry_each_instruments_totals_apart_from_the_scores(client, reco
     assert body["days_logged"] == 1
 
 
-def test_a_counselors_trends_carry_the_same_series(client, recorded):
+def test_a_counselors_trends_carry_cows_only_with_assess(client, factory, recorded):
+    """COWS totals are `assess` data: without it the counselor's trends leave COWS out."""
     patient, counselor = recorded
     own = client.get(f"/api/v1/trends{RANGE}", headers=patient.headers).json
     theirs = client.get(f"/api/v1/patients/{patient.id}/trends{RANGE}", headers=counselor.headers)
     assert theirs.status_code == 200
-    assert theirs.json["instruments"] == own["instruments"]
+    assert theirs.json["instruments"] == [
+        s for s in own["instruments"] if s["instrument_id"] != "cows-11"
+    ]
+    assessor = factory.counselor()
+    factory.share(patient, assessor, scope=("trends", "assess"))
+    full = client.get(f"/api/v1/patients/{patient.id}/trends{RANGE}", headers=assessor.headers)
+    assert full.status_code == 200
+    assert full.json["instruments"] == own["instruments"]
 
 
 def test_trends_without_results_list_every_instrument_empty(client, factory):
