@@ -19,7 +19,7 @@ from server.exports.instrument_pdf import PdfInstruments
 from server.exports.pdf_report import PdfReport, build_pdf
 from server.extensions import db
 from server.instruments import service as instruments_service
-from server.instruments.definitions import Recorded
+from server.instruments.definitions import CLINICIAN_INSTRUMENTS, Recorded
 from server.resources import service as resources_service
 from server.sharing import policy
 from server.trends import service as trends_service
@@ -151,6 +151,7 @@ def counselor_export(
                 end,
                 fmt,
                 include_notes=include_notes,
+                include_observations=policy.may_see_observations(share),
                 disclosure=_disclosure(share, patient, counselor),
                 counselor=counselor,
             )
@@ -189,16 +190,22 @@ def _prepare(
     fmt: str,
     *,
     include_notes: bool,
+    include_observations: bool = True,
     disclosure=(),
     counselor: Principal | None = None,
 ) -> Render:
     """Read what the format needs now; return a renderer that no longer needs the session.
 
-    `counselor` is who the export is for when it is not the patient's own.
+    `counselor` is who the export is for when it is not the patient's own; clinicians'
+    observations (COWS) are in it only when `include_observations` (a share with `assess`).
     """
     produced_at = utcnow()
     # One read for the whole range, whatever the format: a few results a day at most.
-    instruments = instruments_service.recorded_in_range(patient.id, start, end)
+    instruments = [
+        result
+        for result in instruments_service.recorded_in_range(patient.id, start, end)
+        if include_observations or result.instrument_id not in CLINICIAN_INSTRUMENTS
+    ]
     if fmt == "csv":
         return _prepare_csv(patient, start, end, produced_at, include_notes, instruments)
     if fmt == "pdf":

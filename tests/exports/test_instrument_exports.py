@@ -162,7 +162,7 @@ def defined_codes(codesystem: dict) -> set[str]:
     return codes
 
 
-def share(client, patient, counselor):
+def share(client, patient, counselor, scope=("export", "assess")):
     response = client.post(
         "/api/v1/shares",
         json={
@@ -170,7 +170,7 @@ def share(client, patient, counselor):
             "purpose": "Review before my appointment",
             "expires_on": "2026-07-15",
             "include_notes": False,
-            "scope": ["export"],
+            "scope": list(scope),
         },
         headers=patient.headers,
     )
@@ -227,6 +227,23 @@ def test_counselor_csv_carries_the_results_too(client, people):
     share(client, people.patient, people.counselor)
     _, rows = csv_table(counselor_export(client, people.counselor, people.patient.id, "csv"))
     assert [row["cows_11_total"] for row in rows] == ["", "", "14", "26"]
+
+
+def test_a_counselor_without_assess_gets_no_clinicians_observations(client, people):
+    """COWS is `assess` data wherever it shows: the export carries only the self-reports."""
+    share(client, people.patient, people.counselor, scope=["export"])
+    patient_id = people.patient.id
+    columns, rows = csv_table(counselor_export(client, people.counselor, patient_id, "csv"))
+    cows_columns = [column for column in columns if column.startswith("cows_11")]
+    assert cows_columns and all(row[c] == "" for row in rows for c in cows_columns)
+    # The 14th held only a COWS: no row for it.
+    assert [row["date"] for row in rows] == ["2026-06-10", "2026-06-11", "2026-06-12"]
+    assert [row["sows_gossop_10_total"] for row in rows] == ["7", "12", ""]
+    body = fhir(counselor_export(client, people.counselor, patient_id, "fhir"))
+    forms = [q["url"].rsplit("/", 1)[-1] for q in resources_of(body, "Questionnaire")]
+    assert "cows-11" not in forms and "sows-gossop-10" in forms
+    text = pdf_text(counselor_export(client, people.counselor, patient_id, "pdf"))
+    assert "SOWS-Gossop" in text and "COWS" not in text
 
 
 def _day(number: int) -> date:
