@@ -91,18 +91,25 @@ def _visible_instruments(share) -> tuple[str, ...]:
 
 
 def trends(*, counselor: Principal, patient_id: str, start, end, align="calendar") -> dict:
-    """A patient's trends within the share's scope (COWS totals only with `assess`)."""
+    """A patient's trends in the share's scope: COWS with `assess`, episodes with `checkins`."""
     with policy.disclosure(counselor, patient_id, "trends", "trends_viewed") as (
         share,
         patient,
         detail,
     ):
+        if align == "episode":
+            policy.require_episodes(share)
         start, end = trends_service.resolve_range(patient, start, end)
         detail.update(start=start, end=end)
         if align != "calendar":
             detail["align"] = align
         return trends_service.trends_for(
-            patient, start, end, align=align, instrument_ids=_visible_instruments(share)
+            patient,
+            start,
+            end,
+            align=align,
+            instrument_ids=_visible_instruments(share),
+            with_episode_days=policy.may_see_episodes(share),
         )
 
 

@@ -162,10 +162,21 @@ def shows_assessment(share: ActiveShare) -> bool:
 def may_see_observations(share: ActiveShare) -> bool:
     """Clinician-observed instruments (COWS) are `assess` data wherever they show.
 
-    So trends and charts carry their totals only when the share includes `assess`, as
-    the observations themselves are read only with it.
+    So trends, charts and exports carry their totals only when the share includes
+    `assess`, as the observations themselves are read only with it.
     """
     return "assess" in share.scope
+
+
+def may_see_episodes(share: ActiveShare) -> bool:
+    """Withdrawal episodes, and so each day's episode day, are `checkins` data wherever shown."""
+    return "checkins" in share.scope
+
+
+def require_episodes(share: ActiveShare) -> None:
+    """Refuse (404) a read that asks for days by episode without `checkins`."""
+    if not may_see_episodes(share):
+        raise NotFound(NOT_VISIBLE)
 
 
 def require_observations(share: ActiveShare) -> None:

@@ -66,11 +66,13 @@ def trends_for(
     *,
     align: str = "calendar",
     instrument_ids: Sequence[str] = INSTRUMENT_SERIES,
+    with_episode_days: bool = True,
 ) -> dict:
     """Per-day series and summary, including the period before for comparison.
 
-    Each day carries its episode day; `align="episode"` keeps only the numbered days,
-    ordered by it. `instrument_ids`: the instruments the viewer may see (default every one).
+    Each day carries its episode day (null unless `with_episode_days`); `align="episode"`
+    keeps only the numbered days, ordered by it. `instrument_ids`: the instruments the
+    viewer may see (default every one).
     """
     length = (end - start).days + 1
     history_start = start - timedelta(days=length + ROLLING_WINDOW_DAYS - 1)
@@ -82,7 +84,11 @@ def trends_for(
     # The period before `start` too: the summary compares the two, as it does for scores.
     results = instruments_service.day_results(patient.id, start - timedelta(days=length), end)
     result["instruments"] = instrument_series(results, start, end, instrument_ids)
-    episodes_service.number_days(patient, result["days"], key="date")
+    if with_episode_days:
+        episodes_service.number_days(patient, result["days"], key="date")
+    else:
+        for day in result["days"]:
+            day["episode_day"] = None
     if align == "episode":
         result["days"] = align_by_episode(result["days"])
     result["align"] = align

@@ -193,6 +193,22 @@ def test_counselor_trends_align_by_episode_day(client, factory):
     assert log[0]["action"] == "trends_viewed" and log[0]["detail"]["align"] == "episode"
 
 
+def test_a_counselor_without_checkins_sees_no_episode_day_in_trends(client, factory):
+    """Episodes are `checkins` data: a trends-only share shows trends, not the last use."""
+    patient, counselor = factory.patient(timezone="UTC"), factory.counselor()
+    today = date.today()
+    factory.log(patient, today, [{}, {}])
+    _open_episode(client, patient, today)
+    factory.share(patient, counselor, scope=["trends"])
+    path = f"/api/v1/patients/{patient.id}/trends?from={today - timedelta(days=1)}&to={today}"
+    days = client.get(path, headers=counselor.headers).json["days"]
+    assert [day["episode_day"] for day in days] == [None, None]
+    by_episode = client.get(f"{path}&align=episode", headers=counselor.headers)
+    assert by_episode.status_code == 404
+    log = client.get("/api/v1/me/access-log", headers=patient.headers).json["items"]
+    assert [entry["action"] for entry in log].count("trends_viewed") == 1
+
+
 def test_exports_carry_the_episode_day(client, factory):
     patient = factory.patient(timezone="UTC")
     today = date.today()
