@@ -11,6 +11,10 @@ from werkzeug.routing import BaseConverter
 from server.errors import ValidationFailed
 
 EARLIEST_CHECKIN_DATE = date(2000, 1, 1)
+# A moment a person reports (a last use, an observation): from the first loggable day, and
+# not ahead of the server by more than a phone's clock may drift.
+EARLIEST_MOMENT = datetime(2000, 1, 1, tzinfo=UTC)
+CLOCK_GRACE = timedelta(minutes=5)
 # Ranges may end at most this far after today (planning ahead, never far-future dates).
 MAX_DAYS_AHEAD = 366
 
@@ -119,3 +123,12 @@ def day_converter(not_days: tuple[str, ...]) -> type[DayConverter]:
         return DayConverter
     names = "|".join(re.escape(name) for name in not_days)
     return type("DayConverter", (DayConverter,), {"regex": rf"(?!(?:{names})$)[^/]+"})
+
+
+def past_moment_rule(moment: datetime) -> str | None:
+    """The rule a reported moment breaks (before 2000, or in the future), if any."""
+    if moment > datetime.now(UTC) + CLOCK_GRACE:
+        return "Must not be in the future (5 minutes of clock skew)."
+    if moment < EARLIEST_MOMENT:
+        return "Must be 2000-01-01T00:00:00Z or later."
+    return None

@@ -5,15 +5,15 @@ never interpreted.
 """
 
 from collections.abc import Callable, Iterable
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 
 from server.auth.models import Principal, User
-from server.common.dates import EARLIEST_CHECKIN_DATE, local_today
+from server.common.dates import EARLIEST_CHECKIN_DATE, local_today, past_moment_rule
 from server.common.pagination import fetch_page, page_of
-from server.db import begin_write, utcnow
+from server.db import begin_write
 from server.episodes.calculations import EpisodeSpan, anchor_day, episode_day
 from server.episodes.models import Episode
 from server.errors import Conflict, NotFound, Unauthorized, ValidationFailed
@@ -24,9 +24,6 @@ from server.vocabulary import MOUD_NONE
 # Last use may be this long before the episode's start (a person often starts the day
 # after; a month covers a late first entry), never earlier.
 LAST_USE_MAX_DAYS_BEFORE = 30
-EARLIEST_LAST_USE = datetime.combine(EARLIEST_CHECKIN_DATE, time(), tzinfo=UTC)
-# A phone's clock may run a little ahead of the server's.
-CLOCK_GRACE = timedelta(minutes=5)
 NOT_FOUND = "There is no such episode."
 ONE_OPEN = (
     "An episode is still open: end it (POST /api/v1/episodes/{id}/end) before starting "
@@ -100,10 +97,9 @@ def _last_use_rule(
     started_on: date, last_use_at: datetime, patient: Principal, ended_on: date | None
 ) -> str | None:
     """The rule a last use breaks, if any (compared as moments first: no date overflows)."""
-    if last_use_at > utcnow() + CLOCK_GRACE:
-        return "Must not be in the future."
-    if last_use_at < EARLIEST_LAST_USE:
-        return "Must be 2000-01-01 or later."
+    rule = past_moment_rule(last_use_at)
+    if rule is not None:
+        return rule
     anchor = anchor_day(started_on, last_use_at, patient.timezone)
     if anchor < started_on - timedelta(days=LAST_USE_MAX_DAYS_BEFORE):
         return f"Must be at most {LAST_USE_MAX_DAYS_BEFORE} days before started_on."

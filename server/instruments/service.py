@@ -8,7 +8,7 @@ complete response with allowed values is stored, so every stored total is a real
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime
 from operator import itemgetter
 from zoneinfo import ZoneInfo
 
@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from server.auth.models import Principal, User
 from server.common.conditional import Failure, Preconditions, precondition_refusal
-from server.common.dates import check_loggable_day, resolve_range
+from server.common.dates import check_loggable_day, past_moment_rule, resolve_range
 from server.common.pagination import fetch_page, page_of
 from server.db import begin_write, new_id, retry_on_conflict, utcnow
 from server.errors import Conflict, NotFound, PreconditionFailed, Unauthorized, ValidationFailed
@@ -39,9 +39,6 @@ from server.sharing import policy
 
 LIST_DEFAULT_DAYS = 90
 SIGNED_OUT = "This sign-in has ended. Sign in again."
-# How far ahead of the server's clock an observation may say it was made (device clocks).
-CLOCK_SKEW = timedelta(minutes=5)
-EARLIEST_OBSERVATION = datetime(2000, 1, 1, tzinfo=UTC)
 NO_PRECONDITIONS = Preconditions()
 
 # --- Instruments -------------------------------------------------------------------------
@@ -462,15 +459,10 @@ class RecordedObservation:
 
 def _check_observed_at(observed_at: datetime) -> None:
     """Allow an observation from 2000 up to now (plus a small clock skew), or 422."""
-    if observed_at < EARLIEST_OBSERVATION:
+    rule = past_moment_rule(observed_at)
+    if rule is not None:
         raise ValidationFailed(
-            "The observation is too early.",
-            errors={"observed_at": ["Must be 2000-01-01T00:00:00Z or later."]},
-        )
-    if observed_at > utcnow() + CLOCK_SKEW:
-        raise ValidationFailed(
-            "The observation is in the future.",
-            errors={"observed_at": ["Must not be in the future (5 minutes of clock skew)."]},
+            "The observation time is out of range.", errors={"observed_at": [rule]}
         )
 
 
