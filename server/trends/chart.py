@@ -95,7 +95,8 @@ PANELS: tuple[Panel, ...] = (
         right_maximum=MAX_TOTAL,
         right_ylabel=f"Total (0–{MAX_TOTAL})",
     ),
-    Panel("gut", f"Vomiting, diarrhoea (0–{SCORE_MAX})", GUT_SERIES, SCORE_MAX, 1.6),
+    # Two lines: a short panel's one-line label would run into its neighbours'.
+    Panel("gut", f"Vomiting, diarrhoea\n(0–{SCORE_MAX})", GUT_SERIES, SCORE_MAX, 1.6),
 )
 
 
@@ -648,7 +649,7 @@ def _draw_instrument(
     pad = 0.04 * (high - low)
     ax.set_ylim(low - pad, high + pad)
     ax.set_yticks(_instrument_ticks(low, high))
-    ax.set_ylabel(f"{instrument.short_name} ({low}–{high})", fontfamily=FONT, fontsize=9)
+    ax.set_ylabel(f"{instrument.short_name}\n({low}–{high})", fontfamily=FONT, fontsize=9)
     for band in instrument.bands:
         # Totals are whole numbers: the boundary sits half-way, so no point is on a line.
         if band.low > low:

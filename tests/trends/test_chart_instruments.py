@@ -80,7 +80,7 @@ def test_each_instrument_gets_a_panel_of_its_own_range_under_the_symptoms():
         assert ax is not symptoms
         assert (
             ax.get_ylabel()
-            == f"{instrument.short_name} ({instrument.total_min}–{instrument.total_max})"
+            == f"{instrument.short_name}\n({instrument.total_min}–{instrument.total_max})"
         )
         low, high = ax.get_ylim()
         assert low < instrument.total_min < instrument.total_max < high
@@ -88,8 +88,8 @@ def test_each_instrument_gets_a_panel_of_its_own_range_under_the_symptoms():
             instrument.total_min,
             instrument.total_max,
         )
-    assert panels[0].get_ylabel() == "SOWS-Gossop (0–30)"
-    assert panels[2].get_ylabel() == "COWS (0–48)"
+    assert panels[0].get_ylabel() == "SOWS-Gossop\n(0–30)"
+    assert panels[2].get_ylabel() == "COWS\n(0–48)"
     # Never on the 0-10 axis (nor the total's).
     assert symptoms.get_ylim()[1] < 11
     legend = legend_texts(fig)
@@ -181,9 +181,12 @@ def test_svg_desc_names_each_drawn_instruments_latest_total_and_band():
     # The last series given for an instrument wins; 13 is moderate.
     assert "Latest COWS 21 Nov 2026: total 13 of 48, moderate." in desc
     words = {"".join(t.itertext()) for t in svg.iter(f"{SVG}text")}
+    # Each axis label is two lines of text: the short name, then the range.
     assert {
-        "SOWS-Gossop (0–30)",
-        "COWS (0–48)",
+        "SOWS-Gossop",
+        "(0–30)",
+        "COWS",
+        "(0–48)",
         "No SOWS-Handelsman results in this range",
     } <= words
 

@@ -66,7 +66,7 @@ def test_patient_chart_draws_each_instrument_on_its_own_axis(client, recorded):
         patient.headers,
     )
     words = texts(root)
-    assert {"SOWS-Gossop (0–30)", "COWS (0–48)", "Total (0–40)"} <= set(words)
+    assert {"SOWS-Gossop", "(0–30)", "COWS", "(0–48)", "Total (0–40)"} <= set(words)
     assert "Short Opiate Withdrawal Scale (SOWS-Gossop)" in words
     assert "Clinical Opiate Withdrawal Scale (COWS)" in words
     assert {"mild", "moderate", "severe"} <= set(words)
