@@ -227,7 +227,8 @@ def choose_fonts(
     regular, bold = resolve_font_files(font_dir)
     dejavu = FontFiles(DEJAVU, regular, bold)
     body = NOTO_BODY if font_dir is None and _installed(NOTO_BODY) else dejavu
-    missing = {ord(char) for text in texts for char in text} - _font_cmap(body.regular)
+    # Distinct characters first: a year of notes is a million characters, not many kinds.
+    missing = {ord(char) for char in set("".join(texts))} - _font_cmap(body.regular)
     fallbacks = []
     for files in (*NOTO_FALLBACKS, dejavu):
         if not missing or files is body or not _installed(files):
@@ -271,6 +272,9 @@ class _ReportPDF(FPDF):
             # cover are kept; the rest become PLACEHOLDER in safe().
             self._covered |= set(self.fonts[family].cmap) & set(self.fonts[family + "B"].cmap)
         self._body_cmap = frozenset(self.fonts[FAMILY].cmap)
+        # Characters safe() keeps as they are: a text made only of these is returned whole.
+        self._kept = frozenset(self._covered | {ord("\n")})
+        self._shaping_memo: dict[str, bool] = {}
         self._dejavu = dejavu
         if fallbacks:
             self.set_fallback_fonts([files.family for files in fallbacks])
@@ -288,8 +292,10 @@ class _ReportPDF(FPDF):
         substituted = False
         # NFC first: a decomposed "é" (e + combining accent) then prints as one
         # glyph, since fpdf2 without text shaping cannot position marks.
-        normalised = unicodedata.normalize("NFC", text)
-        for char in normalised.replace("\r\n", "\n").replace("\t", " "):
+        normalised = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\t", " ")
+        if self._kept.issuperset(map(ord, normalised)):
+            return normalised
+        for char in normalised:
             if char == "\n" or ord(char) in self._covered:
                 out.append(char)
                 substituted = False
@@ -311,17 +317,24 @@ class _ReportPDF(FPDF):
         fpdf2 draws SVG ``<text>`` only in fonts registered under the family's name.
         """
         regular, bold = self._dejavu
+        # Each font file takes ~15 ms to parse: bold only for an SVG that sets a weight.
+        weighted = _SVG_FONT_WEIGHT.search(svg) is not None
         for match in _SVG_FONT_FAMILY.finditer(svg):
             for name in match.group(1).decode("utf-8", "replace").split(","):
                 family = name.strip().strip("'\"").lower()
                 if family and family not in self.fonts:
                     self.add_font(family, "", str(regular))
-                    self.add_font(family, "B", str(bold))
+                    if weighted:
+                        self.add_font(family, "B", str(bold))
 
     def needs_shaping(self, text: str) -> bool:
         """Tell whether a line needs fallback fonts or bidi (``text()`` offers neither)."""
-        body = self._body_cmap
-        return any(ord(char) not in body for char in text) or _has_rtl(text)
+        # Memoised: a year's log repeats the same few hundred cell values.
+        needed = self._shaping_memo.get(text)
+        if needed is None:
+            needed = not self._body_cmap.issuperset(map(ord, text)) or _has_rtl(text)
+            self._shaping_memo[text] = needed
+        return needed
 
     def header(self) -> None:
         """Repeat who/when on later pages so a loose sheet stays identifiable."""
@@ -393,7 +406,8 @@ def _fmt_log_value(value: Any) -> str:
 
 def _has_rtl(text: str) -> bool:
     """Tell whether any character is right-to-left."""
-    return any(unicodedata.bidirectional(char) in _RTL_CLASSES for char in text)
+    # Each distinct character once: long notes repeat few characters.
+    return any(unicodedata.bidirectional(char) in _RTL_CLASSES for char in set(text))
 
 
 def _starts_rtl(text: str) -> bool:
@@ -494,6 +508,8 @@ _SVG_SIZE = re.compile(rb'<svg[^>]*?viewBox="\s*[\d.]+\s+[\d.]+\s+([\d.]+)\s+([\
 # print a 10 pt label at 7.5 pt, so the sizes are given to it as plain user units.
 _SVG_PX_FONT_SIZE = re.compile(rb"(font-size\s*:\s*[\d.]+)px")
 _SVG_FONT_FAMILY = re.compile(rb"""font-family\s*[:=]\s*["']?([^;"'>]+)""")
+# Any weight (attribute, style or the font shorthand) may ask for the bold face.
+_SVG_FONT_WEIGHT = re.compile(rb"font-weight|\bbold\b")
 # Screen-reader text and metadata fpdf2 cannot draw (it warns once per tag on every report);
 # the PDF carries its own alt text for the chart.
 _SVG_UNDRAWN = re.compile(rb"<(title|desc|metadata)\b.*?</\1>", re.S)
