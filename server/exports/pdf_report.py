@@ -659,12 +659,18 @@ class _LogGrid:
             lines = lines[: NOTE_MAX_LINES - len(marker)] + marker
         return lines
 
-    def _draw_row(self, cells: Sequence[str], style: str, height: float, *, fill: bool) -> None:
+    def _draw_row(
+        self, cells: Sequence[str], style: str, height: float, *, fill: Sequence[int] | None
+    ) -> None:
         """Draw one row (or row slice) of single- or multi-line cells at the cursor."""
         pdf = self.pdf
         top = pdf.get_y()
         if fill:
+            pdf.set_fill_color(*fill)
             pdf.rect(self.edges[0], top, self.edges[-1] - self.edges[0], height, style="F")
+            # Back to the text colour: while the two differ, fpdf2 wraps every text() in
+            # q … Q to set the text colour, some 10,000 times for a year's log.
+            pdf.set_fill_color(pdf.text_color)
         pdf.set_font(FAMILY, style, self.FONT_SIZE)
         # Baseline offset that centres a line of this font size in its slot.
         baseline = self.PAD_Y + self.LINE_HEIGHT / 2 + pdf.font_size * 0.35
@@ -704,9 +710,7 @@ class _LogGrid:
         pdf = self.pdf
         self.segment_top = pdf.get_y()
         pdf.line(self.edges[0], self.segment_top, self.edges[-1], self.segment_top)
-        pdf.set_fill_color(*HEADING_FILL)
-        self._draw_row(self.headings, "B", self.LINE_HEIGHT + 2 * self.PAD_Y, fill=True)
-        pdf.set_fill_color(*STRIPE_FILL)
+        self._draw_row(self.headings, "B", self.LINE_HEIGHT + 2 * self.PAD_Y, fill=HEADING_FILL)
 
     def _close_segment(self) -> None:
         """Draw the column rules for the part of the table on this page."""
@@ -766,7 +770,8 @@ class _LogGrid:
             if self.include_notes:
                 row.append("\n".join(chunk))
             lines = max(len(chunk), cell_lines)
-            self._draw_row(row, "", lines * self.LINE_HEIGHT + 2 * self.PAD_Y, fill=self.striped)
+            fill = STRIPE_FILL if self.striped else None
+            self._draw_row(row, "", lines * self.LINE_HEIGHT + 2 * self.PAD_Y, fill=fill)
             if not note_lines:
                 return
             # Continuation slices repeat nothing but the note text.
