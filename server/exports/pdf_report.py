@@ -513,7 +513,35 @@ _SVG_FONT_WEIGHT = re.compile(rb"font-weight|\bbold\b")
 # Screen-reader text and metadata fpdf2 cannot draw (it warns once per tag on every report);
 # the PDF carries its own alt text for the chart.
 _SVG_UNDRAWN = re.compile(rb"<(title|desc|metadata)\b.*?</\1>", re.S)
+# matplotlib draws each marker and tick as a <use> of a <path> in <defs>; fpdf2 deep-copies
+# the path for every <use> (~50 ms for a year's chart), so such uses are written out as the
+# path itself, moved by the use's x/y, its style first so the path's own declarations win
+# as they do through a <use>. Uses of any other form are left to fpdf2.
+_SVG_PATH_DEF = re.compile(rb'<path id="([^"]+)" d="([^"]*)"(?: style="([^"]*)")?\s*/>')
+_SVG_USE = re.compile(
+    rb'<use xlink:href="#([^"]+)" x="([^"]+)" y="([^"]+)"(?: style="([^"]*)")?\s*/>'
+)
 PT_PER_MM = 72 / 25.4
+
+
+def _inline_svg_uses(svg: bytes) -> bytes:
+    """Replace each <use> of a defined <path> by that path, translated to the use's place."""
+    paths = {match.group(1): match for match in _SVG_PATH_DEF.finditer(svg)}
+
+    def inline(use: re.Match[bytes]) -> bytes:
+        """The path a <use> stands for, or the <use> unchanged if it refers to something else."""
+        path = paths.get(use.group(1))
+        if path is None:
+            return use.group(0)
+        style = b"; ".join(part for part in (use.group(4), path.group(3)) if part)
+        return b'<path d="%s" transform="translate(%s %s)" style="%s"/>' % (
+            path.group(2),
+            use.group(2),
+            use.group(3),
+            style,
+        )
+
+    return _SVG_USE.sub(inline, svg)
 
 
 def _is_svg(chart: Any) -> bool:
@@ -539,7 +567,7 @@ def _svg_chart_page(pdf: _ReportPDF, svg: bytes) -> None:
     width, height = width_pt * scale / PT_PER_MM, height_pt * scale / PT_PER_MM
     x = pdf.l_margin + (pdf.epw - width) / 2
     pdf.register_svg_fonts(svg)
-    svg = _SVG_UNDRAWN.sub(b"", _SVG_PX_FONT_SIZE.sub(rb"\1", svg))
+    svg = _inline_svg_uses(_SVG_UNDRAWN.sub(b"", _SVG_PX_FONT_SIZE.sub(rb"\1", svg)))
     try:
         pdf.image(io.BytesIO(svg), x=x, w=width, h=height, alt_text="Symptom chart")
     except (FPDFException, ValueError, KeyError):

@@ -351,3 +351,22 @@ def test_what_was_taken_is_listed_as_written() -> None:
     assert "2025-03-02: kratom (2 scoops); methadone" in text
     assert f"{START.isoformat()}:" not in text
     assert "Taken, in" not in _flat(build_pdf(_report(checkins=[Checkin(date=START)])))
+
+
+def test_svg_uses_of_defined_paths_are_written_out_as_moved_paths():
+    """A <use> of a <defs> path becomes that path translated to the use's x/y; others stay."""
+    svg = (
+        b'<svg><defs><path id="m1" d="M 0 0 L 1 1" style="stroke: #333333"/></defs>'
+        b'<use xlink:href="#m1" x="2.5" y="7" style="fill: #ffffff; stroke: #000000"/>'
+        b'<use xlink:href="#m1" x="4" y="8"/>'
+        b'<use xlink:href="#other" x="1" y="1"/></svg>'
+    )
+
+    out = pdf_report._inline_svg_uses(svg)
+
+    assert out.count(b"<use") == 1 and b'<use xlink:href="#other" x="1" y="1"/>' in out
+    assert (
+        b'<path d="M 0 0 L 1 1" transform="translate(2.5 7)" '
+        b'style="fill: #ffffff; stroke: #000000; stroke: #333333"/>'
+    ) in out
+    assert b'<path d="M 0 0 L 1 1" transform="translate(4 8)" style="stroke: #333333"/>' in out
