@@ -60,8 +60,8 @@ class TrendDaySchema(OptionalExtrasSchema):
     )
 
 
-class MetricSummarySchema(Schema):
-    """Summary of one score over the range, compared with the period just before."""
+class _RangeStatsSchema(Schema):
+    """A series' statistics over the range and its change from the period just before."""
 
     mean = fields.Float(required=True, allow_none=True)
     min = fields.Integer(required=True, allow_none=True)
@@ -69,6 +69,11 @@ class MetricSummarySchema(Schema):
     latest = fields.Integer(required=True, allow_none=True)
     previous_mean = fields.Float(required=True, allow_none=True)
     change = fields.Float(required=True, allow_none=True)
+
+
+class MetricSummarySchema(_RangeStatsSchema):
+    """Summary of one score over the range, compared with the period just before."""
+
     direction = fields.String(
         required=True,
         allow_none=True,
@@ -110,14 +115,9 @@ class TrendInstrumentDaySchema(Schema):
     )
 
 
-class TrendInstrumentSummarySchema(Schema):
+class TrendInstrumentSummarySchema(_RangeStatsSchema):
     """An instrument's totals over the range, compared with the period just before."""
 
-    mean = fields.Float(required=True, allow_none=True)
-    min = fields.Integer(required=True, allow_none=True)
-    max = fields.Integer(required=True, allow_none=True)
-    latest = fields.Integer(required=True, allow_none=True)
-    previous_mean = fields.Float(required=True, allow_none=True)
     change = fields.Float(
         required=True,
         allow_none=True,
