@@ -18,6 +18,7 @@ from sqlalchemy import event
 from server.exports.instrument_csv import csv_days
 from server.extensions import db
 from server.instruments.definitions import INSTRUMENTS, Recorded
+from tests.exports.test_csv_export import BASE_COLUMNS, META_COLUMNS
 from tests.instruments.recording import items_totalling, record_observation, record_response
 
 FIXED_NOW = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
@@ -26,24 +27,8 @@ ZONE = "America/Chicago"  # UTC-5 in June
 BASE = "https://steady.example/fhir"
 INSTRUMENTS_CS = f"{BASE}/CodeSystem/steady-instruments"
 CHECKIN_CS = f"{BASE}/CodeSystem/steady-checkin"
-CHECKIN_COLUMNS = [
-    "date",
-    "nausea_0_10",
-    "aches_0_10",
-    "anxiety_0_10",
-    "insomnia_0_10",
-    "total_0_40",
-    "diarrhea_0_10",
-    "vomiting_0_10",
-    "cravings_0_10",
-    "sleep_hours_0_24",
-    "used_opioids",
-    "crisis",
-    "taken",
-    "episode_day",
-]
+CHECKIN_COLUMNS = BASE_COLUMNS  # the CSV contract, pinned once in test_csv_export
 NOTE_COLUMN = ["note"]  # in the patient's own export
-META_COLUMNS = ["range_from", "range_to", "produced_at", "source"]
 INSTRUMENT_COLUMNS = [
     "sows_gossop_10_total",
     "sows_handelsman_16_total",
