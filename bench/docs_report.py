@@ -15,7 +15,7 @@ import pypdfium2 as pdfium
 from server.assessments.judgement import Thresholds, assess
 from server.exports.pdf_report import PdfReport, build_pdf
 from server.trends.calculations import compute_trends, with_judgements
-from server.trends.chart import render_chart
+from server.trends.chart import chart_alt_text, chart_figure
 
 START, END = date(2026, 11, 2), date(2026, 12, 1)
 # Print resolution: the PNG shows what a clinician sees on paper.
@@ -70,6 +70,7 @@ def example_pdf() -> bytes:
     }
     latest = judged[END]
     trends = compute_trends(checkins, START, END)
+    judged_days = with_judgements(trends["days"], judged)
     report = PdfReport(
         display_name="Dana",
         start=START,
@@ -78,7 +79,8 @@ def example_pdf() -> bytes:
         days_logged=len(checkins),
         days_in_range=(END - START).days + 1,
         summary=trends["summary"],
-        chart=render_chart(with_judgements(trends["days"], judged), "svg"),
+        chart=chart_figure(judged_days),
+        chart_description=chart_alt_text(judged_days),
         checkins=checkins,
         include_notes=True,
         assessment={

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import functools
-import io
 import os
-import re
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -16,10 +15,9 @@ from zoneinfo import ZoneInfo
 
 from fontTools.ttLib import TTFont
 from fpdf import FPDF
-from fpdf.errors import FPDFException
 from fpdf.fonts import FontFace
-from PIL import Image, UnidentifiedImageError
 
+from server.common.fonts import NOTO_BODY, NOTO_FALLBACKS, FontFiles, installed
 from server.exports.csv_export import taken_text, value_attributes
 from server.resources.catalogue import KIND_LABELS
 
@@ -29,48 +27,6 @@ FONT_REGULAR = "DejaVuSans.ttf"
 FONT_BOLD = "DejaVuSans-Bold.ttf"
 FAMILY = "body"
 DEJAVU = "dejavu"
-NOTO_DIR = Path("/usr/share/fonts/truetype/noto")
-NOTO_CJK_DIR = Path("/usr/share/fonts/opentype/noto")
-
-
-@dataclass(frozen=True)
-class FontFiles:
-    """A family's regular and bold files; `face` picks the font inside a collection (.ttc)."""
-
-    family: str
-    regular: Path
-    bold: Path
-    face: int = 0
-
-
-# Debian's fonts-noto-core and fonts-noto-cjk. Noto Sans (Latin, Greek, Cyrillic) is the
-# body font when installed; the others are fallbacks for the scripts it lacks, registered
-# only when the report's text needs them (the CJK collection alone takes ~0.2 s to load).
-NOTO_BODY = FontFiles("noto", NOTO_DIR / "NotoSans-Regular.ttf", NOTO_DIR / "NotoSans-Bold.ttf")
-NOTO_FALLBACKS: tuple[FontFiles, ...] = tuple(
-    FontFiles(
-        f"noto-{script.lower()}",
-        NOTO_DIR / f"NotoSans{script}-Regular.ttf",
-        NOTO_DIR / f"NotoSans{script}-Bold.ttf",
-    )
-    for script in (
-        "Hebrew",
-        "Arabic",
-        "Devanagari",
-        "Bengali",
-        "Tamil",
-        "Thai",
-        "Armenian",
-        "Georgian",
-        "Ethiopic",
-        "Khmer",
-    )
-) + (
-    # Face 0 is the Japanese one; every face of the collection draws all CJK ideographs.
-    FontFiles(
-        "noto-cjk", NOTO_CJK_DIR / "NotoSansCJK-Regular.ttc", NOTO_CJK_DIR / "NotoSansCJK-Bold.ttc"
-    ),
-)
 # Right-to-left letters: a line holding any is drawn with bidi and shaping.
 _RTL_CLASSES = frozenset({"R", "AL", "AN"})
 
@@ -154,8 +110,10 @@ class PdfReport:
     checkins: Sequence[Any]
     include_notes: bool
     assessment: Mapping[str, Any] | None = None
-    # PNG bytes, or a Pillow image (cheaper: no PNG encode/decode round trip).
+    # The trend chart, a matplotlib Figure drawn on its own page as vectors; None: no chart.
     chart: Any = None
+    # What the chart shows, in words: the PDF's alternative text for it.
+    chart_description: str = ""
     resources: Sequence[Mapping[str, Any]] = ()
     region: str | None = None
     # For a counselor's export: the 42 CFR Part 2 notice and the consent's scope, in words.
@@ -211,11 +169,6 @@ def _font_cmap(path: Path, face: int = 0) -> frozenset[int]:
         return frozenset(font.getBestCmap())
 
 
-def _installed(files: FontFiles) -> bool:
-    """Both weights are present."""
-    return files.regular.is_file() and files.bold.is_file()
-
-
 def choose_fonts(
     texts: Iterable[str], font_dir: str | os.PathLike[str] | None = None
 ) -> tuple[FontFiles, list[FontFiles]]:
@@ -226,12 +179,12 @@ def choose_fonts(
     """
     regular, bold = resolve_font_files(font_dir)
     dejavu = FontFiles(DEJAVU, regular, bold)
-    body = NOTO_BODY if font_dir is None and _installed(NOTO_BODY) else dejavu
+    body = NOTO_BODY if font_dir is None and installed(NOTO_BODY) else dejavu
     # Distinct characters first: a year of notes is a million characters, not many kinds.
     missing = {ord(char) for char in set("".join(texts))} - _font_cmap(body.regular)
     fallbacks = []
     for files in (*NOTO_FALLBACKS, dejavu):
-        if not missing or files is body or not _installed(files):
+        if not missing or files is body or not installed(files):
             continue
         drawn = missing & _font_cmap(files.regular, files.face)
         if drawn or files is dejavu:
@@ -257,7 +210,6 @@ class _ReportPDF(FPDF):
         *,
         body: FontFiles,
         fallbacks: Sequence[FontFiles],
-        dejavu: tuple[Path, Path],
         shaping: bool,
         running_header: str,
     ) -> None:
@@ -275,7 +227,7 @@ class _ReportPDF(FPDF):
         # Characters safe() keeps as they are: a text made only of these is returned whole.
         self._kept = frozenset(self._covered | {ord("\n")})
         self._shaping_memo: dict[str, bool] = {}
-        self._dejavu = dejavu
+        self._body = body
         if fallbacks:
             self.set_fallback_fonts([files.family for files in fallbacks])
         # Shaping joins Arabic letters, places marks and lays right-to-left runs out in
@@ -311,21 +263,26 @@ class _ReportPDF(FPDF):
                 substituted = True
         return "".join(out)
 
-    def register_svg_fonts(self, svg: bytes) -> None:
-        """Give every family an SVG's text names a font: DejaVu, which matplotlib measured with.
+    def chart_font(self, font_file: str) -> tuple[str, str]:
+        """(family, style) drawing with the font file the chart was measured with.
 
-        fpdf2 draws SVG ``<text>`` only in fonts registered under the family's name.
+        The body font's own files are the body family; another file (DejaVu, where Noto is
+        not installed) is added as a family of its own on first use.
         """
-        regular, bold = self._dejavu
-        # Each font file takes ~15 ms to parse: bold only for an SVG that sets a weight.
-        weighted = _SVG_FONT_WEIGHT.search(svg) is not None
-        for match in _SVG_FONT_FAMILY.finditer(svg):
-            for name in match.group(1).decode("utf-8", "replace").split(","):
-                family = name.strip().strip("'\"").lower()
-                if family and family not in self.fonts:
-                    self.add_font(family, "", str(regular))
-                    if weighted:
-                        self.add_font(family, "B", str(bold))
+        for style, path in (("", self._body.regular), ("B", self._body.bold)):
+            if Path(font_file) == path:
+                return FAMILY, style
+        family = f"chart-{Path(font_file).stem.lower()}"
+        if family not in self.fonts:
+            self.add_font(family, "", font_file)
+        return family, ""
+
+    @contextmanager
+    def marked_figure(self, alt_text: str) -> Iterator[None]:
+        """Tag what is drawn inside as one figure with its alternative text (tagged PDF)."""
+        # fpdf2 offers this to image() only; drawn vectors need the same tag.
+        with self._marked_sequence(alt_text=alt_text):
+            yield
 
     def needs_shaping(self, text: str) -> bool:
         """Tell whether a line needs fallback fonts or bidi (``text()`` offers neither)."""
@@ -502,99 +459,42 @@ def _assessment(pdf: _ReportPDF, assessment: Mapping[str, Any] | None) -> None:
         _line(pdf, f"•  {pdf.safe(str(message))}")
 
 
-_SVG_SIZE = re.compile(rb'<svg[^>]*?viewBox="\s*[\d.]+\s+[\d.]+\s+([\d.]+)\s+([\d.]+)"')
-# Font families an SVG's <text> asks for (attribute or style), e.g. matplotlib's 'DejaVu Sans'.
-# In SVG a px is one user unit (matplotlib: one pt); fpdf2 reads px as 0.75 pt, which would
-# print a 10 pt label at 7.5 pt, so the sizes are given to it as plain user units.
-_SVG_PX_FONT_SIZE = re.compile(rb"(font-size\s*:\s*[\d.]+)px")
-_SVG_FONT_FAMILY = re.compile(rb"""font-family\s*[:=]\s*["']?([^;"'>]+)""")
-# Any weight (attribute, style or the font shorthand) may ask for the bold face.
-_SVG_FONT_WEIGHT = re.compile(rb"font-weight|\bbold\b")
-# Screen-reader text and metadata fpdf2 cannot draw (it warns once per tag on every report);
-# the PDF carries its own alt text for the chart.
-_SVG_UNDRAWN = re.compile(rb"<(title|desc|metadata)\b.*?</\1>", re.S)
-# matplotlib draws each marker and tick as a <use> of a <path> in <defs>; fpdf2 deep-copies
-# the path for every <use> (~50 ms for a year's chart), so such uses are written out as the
-# path itself, moved by the use's x/y, its style first so the path's own declarations win
-# as they do through a <use>. Uses of any other form are left to fpdf2.
-_SVG_PATH_DEF = re.compile(rb'<path id="([^"]+)" d="([^"]*)"(?: style="([^"]*)")?\s*/>')
-_SVG_USE = re.compile(
-    rb'<use xlink:href="#([^"]+)" x="([^"]+)" y="([^"]+)"(?: style="([^"]*)")?\s*/>'
-)
 PT_PER_MM = 72 / 25.4
 
 
-def _inline_svg_uses(svg: bytes) -> bytes:
-    """Replace each <use> of a defined <path> by that path, translated to the use's place."""
-    paths = {match.group(1): match for match in _SVG_PATH_DEF.finditer(svg)}
-
-    def inline(use: re.Match[bytes]) -> bytes:
-        """The path a <use> stands for, or the <use> unchanged if it refers to something else."""
-        path = paths.get(use.group(1))
-        if path is None:
-            return use.group(0)
-        style = b"; ".join(part for part in (use.group(4), path.group(3)) if part)
-        return b'<path d="%s" transform="translate(%s %s)" style="%s"/>' % (
-            path.group(2),
-            use.group(2),
-            use.group(3),
-            style,
-        )
-
-    return _SVG_USE.sub(inline, svg)
-
-
-def _is_svg(chart: Any) -> bool:
-    """Tell SVG bytes from PNG bytes or an image."""
-    return isinstance(chart, bytes) and b"<svg" in chart[:2048]
-
-
-def _svg_chart_page(pdf: _ReportPDF, svg: bytes) -> None:
-    """Draw an SVG chart as vectors on a landscape page, at its own size where it fits.
+def _chart_page(pdf: _ReportPDF, report: PdfReport) -> None:
+    """Draw the chart as vectors on a landscape page, at its own size where it fits.
 
     At 100 % every label prints at the point size the chart was drawn with; a chart wider
     than the page (the A4 landscape width) is scaled down to fit.
     """
-    size = _SVG_SIZE.search(svg)
-    if size is None:
-        _line(pdf, "Chart unavailable.")
-        return
-    width_pt, height_pt = (float(value) for value in size.groups())
+    # Imported here: processes that never build a report skip loading matplotlib.
+    from server.exports.pdf_chart import ChartUndrawable, figure_operations, place_figure
+
     pdf.add_page(orientation="L")
     _heading(pdf, "Trend chart")
+    try:
+        width_pt, height_pt, items = figure_operations(report.chart)
+    except ChartUndrawable:
+        # A chart that cannot be drawn must not cost the patient the rest of the report.
+        _line(pdf, "Chart unavailable.")
+        return
     room_w, room_h = pdf.epw, pdf.page_break_trigger - pdf.get_y()
     scale = min(1.0, room_w * PT_PER_MM / width_pt, room_h * PT_PER_MM / height_pt)
-    width, height = width_pt * scale / PT_PER_MM, height_pt * scale / PT_PER_MM
+    width = width_pt * scale / PT_PER_MM
     x = pdf.l_margin + (pdf.epw - width) / 2
-    pdf.register_svg_fonts(svg)
-    svg = _inline_svg_uses(_SVG_UNDRAWN.sub(b"", _SVG_PX_FONT_SIZE.sub(rb"\1", svg)))
-    try:
-        pdf.image(io.BytesIO(svg), x=x, w=width, h=height, alt_text="Symptom chart")
-    except (FPDFException, ValueError, KeyError):
-        # A chart fpdf2 cannot draw must not cost the patient the rest of the report.
-        _line(pdf, "Chart unavailable.")
-
-
-def _chart(pdf: _ReportPDF, chart) -> None:
-    """Place the chart at page width, shrinking it to stay on the current page."""
-    if isinstance(chart, bytes):
-        try:
-            chart = Image.open(io.BytesIO(chart))
-            chart.load()
-        except (UnidentifiedImageError, OSError):
-            # A broken chart must not cost the patient the rest of the report.
-            _line(pdf, "Chart unavailable.")
-            return
-    width_px, height_px = chart.size
-    pdf.ln(3)
-    width = pdf.epw
-    height = width * height_px / width_px
-    room = pdf.page_break_trigger - pdf.get_y()
-    if height > room and room >= MIN_CHART_HEIGHT:
-        height = room
-        width = height * width_px / height_px
-    x = pdf.l_margin + (pdf.epw - width) / 2
-    pdf.image(chart, x=x, w=width, h=height, alt_text="Symptom chart")
+    alt_text = report.chart_description or "Symptom chart"
+    with pdf.marked_figure(alt_text):
+        place_figure(
+            pdf,
+            items,
+            x=x,
+            y=pdf.get_y(),
+            height_pt=height_pt,
+            scale=scale,
+            font=pdf.chart_font,
+        )
+    pdf.set_text_color(0)
 
 
 class _LogGrid:
@@ -885,7 +785,6 @@ def build_pdf(report: PdfReport, *, font_dir: str | os.PathLike[str] | None = No
     pdf = _ReportPDF(
         body=body,
         fallbacks=fallbacks,
-        dejavu=resolve_font_files(font_dir),
         # Only a report with text beyond the body font or right-to-left text pays for shaping.
         shaping=bool(fallbacks) or any(_has_rtl(text) for text in texts),
         running_header=f"{TITLE} · {report.display_name} · {range_text}",
@@ -912,10 +811,8 @@ def build_pdf(report: PdfReport, *, font_dir: str | os.PathLike[str] | None = No
     _line(pdf, _previous_period(report.start, report.end), size=8)
     pdf.ln(4)
     _assessment(pdf, report.assessment)
-    if _is_svg(report.chart):
-        _svg_chart_page(pdf, report.chart)
-    elif report.chart:
-        _chart(pdf, report.chart)
+    if report.chart is not None:
+        _chart_page(pdf, report)
 
     # Landscape: the CSV's columns, the day's level and flags, and a note column wide
     # enough that a 2,000-character note takes about 35 lines.

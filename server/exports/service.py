@@ -279,11 +279,12 @@ def _resources(region: str) -> list[dict]:
     ]
 
 
-def _chart(days: list[dict], judged: dict) -> bytes:
-    """The trend chart of the range (at most a year) with its flagged days, as SVG (vectors)."""
-    from server.trends.chart import render_chart  # matplotlib loads only when needed
+def _chart(days: list[dict], judged: dict) -> dict:
+    """The trend chart of the range (at most a year) with its flagged days, and its words."""
+    from server.trends.chart import chart_alt_text, chart_figure  # matplotlib when needed
 
-    return render_chart(with_judgements(days, judged), "svg")
+    judged_days = with_judgements(days, judged)
+    return {"chart": chart_figure(judged_days), "chart_description": chart_alt_text(judged_days)}
 
 
 def _prepare_pdf(
@@ -319,7 +320,7 @@ def _prepare_pdf(
     }
 
     def render() -> bytes:
-        return build_pdf(PdfReport(chart=_chart(trends["days"], report["judgements"]), **report))
+        return build_pdf(PdfReport(**_chart(trends["days"], report["judgements"]), **report))
 
     return render
 

@@ -16,6 +16,7 @@ from datetime import date, timedelta
 from typing import Any
 from xml.sax.saxutils import escape
 
+from server.common.fonts import NOTO_BODY, installed
 from server.instruments.definitions import INSTRUMENTS, Instrument
 from server.vocabulary import CORE_SYMPTOMS, MAX_TOTAL, SCORE_MAX
 
@@ -41,6 +42,8 @@ FIGSIZE_IN = (10.0, 5.0)
 # Extra height for each panel beyond the symptoms and the flags strip.
 EXTRA_PANEL_IN = 1.6
 DPI = 100
+# Noto Sans's family name, as matplotlib reads it from the file.
+CHART_FONT = "Noto Sans"
 # Room for the y labels and flag names (left), the total's axis (right), the title (top),
 # and the two-line date ticks with two legend rows (bottom).
 MARGINS_IN = {"left": 1.25, "right": 0.75, "top": 0.45, "bottom": 1.05, "between": 0.2}
@@ -358,6 +361,11 @@ def chart_description(days: Sequence[Mapping[str, Any]]) -> str:
     return " ".join(parts)
 
 
+def chart_alt_text(days: Sequence[Mapping[str, Any]]) -> str:
+    """The chart's title and description as one text: a document's alternative text for it."""
+    return f"{chart_title(days)}. {chart_description(days)}"
+
+
 def render_chart(
     days: Sequence[Mapping[str, Any]],
     fmt: str = "png",
@@ -386,24 +394,6 @@ def render_chart(
     return buf.getvalue()
 
 
-def render_chart_image(
-    days: Sequence[Mapping[str, Any]],
-    title: str | None = None,
-    *,
-    series: Sequence[str] = DEFAULT_SERIES,
-    dpi: int = DPI,
-    instruments: Iterable[Mapping[str, Any]] = (),
-):
-    """Render the chart as a Pillow RGB image (no PNG round trip, for embedding in a PDF)."""
-    from PIL import Image
-
-    fig = chart_figure(days, title, series=series, instruments=instruments)
-    fig.set_dpi(dpi)
-    fig.canvas.draw()
-    rgba = fig.canvas.buffer_rgba()
-    return Image.frombuffer("RGBA", (rgba.shape[1], rgba.shape[0]), rgba).convert("RGB")
-
-
 def _with_title_and_desc(svg: bytes, title: str, desc: str) -> bytes:
     """Give the SVG root an accessible name and description (`<title>`, `<desc>`)."""
     head, sep, rest = svg.partition(b"<svg ")
@@ -429,6 +419,15 @@ def _matplotlib():
         # stays <text> (selectable, read aloud), and SVG ids do not change between renders.
         matplotlib.rcParams["svg.fonttype"] = "none"
         matplotlib.rcParams["svg.hashsalt"] = "steady-chart"
+        # The report's own font where installed (one font to embed, not two); registered by
+        # file, so a font cache built before the font was installed cannot hide it.
+        if installed(NOTO_BODY):
+            from matplotlib import font_manager
+
+            for path in (NOTO_BODY.regular, NOTO_BODY.bold):
+                font_manager.fontManager.addfont(str(path))
+            families = matplotlib.rcParams["font.sans-serif"]
+            matplotlib.rcParams["font.sans-serif"] = [CHART_FONT, *families]
         _MATPLOTLIB_READY = True
     return matplotlib
 

@@ -14,7 +14,6 @@ import shutil
 import subprocess
 from datetime import UTC, date, datetime, timedelta
 
-import matplotlib
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_raw
 import pytest
@@ -24,7 +23,7 @@ from server.assessments.judgement import Thresholds, assess
 from server.exports import pdf_report
 from server.exports.csv_export import header_row
 from server.exports.pdf_report import PdfReport, build_pdf
-from server.trends.chart import render_chart
+from server.trends.chart import chart_figure
 from tests.factories import MODERATE_SCORES, CheckinRecord
 from tests.factories import trend_summary as _stats
 
@@ -270,9 +269,9 @@ def test_chart_is_vector_at_full_size_on_its_own_page() -> None:
         | {"insomnia": 6, "total": 18}
         for i in range(7)
     ]
-    svg = render_chart(days, "svg")
-    width_pt, height_pt = (float(v) for v in pdf_report._SVG_SIZE.search(svg).groups())
-    pdf = build_pdf(_report(chart=svg))
+    figure = chart_figure(days)
+    width_pt, height_pt = (inches * 72 for inches in figure.get_size_inches())
+    pdf = build_pdf(_report(chart=figure))
     document = pdfium.PdfDocument(pdf)
     index = next(i for i, page in enumerate(_pages(pdf)) if "Trend chart" in page)
     page = document[index]
@@ -288,22 +287,19 @@ def test_chart_is_vector_at_full_size_on_its_own_page() -> None:
     boxes = [o.get_bounds() for o in paths]
     drawn_width = max(b[2] for b in boxes) - min(b[0] for b in boxes)
     drawn_height = max(b[3] for b in boxes) - min(b[1] for b in boxes)
-    # The figure's background spans the whole SVG: drawn at 100 % it is as wide as the SVG.
+    # The figure's background spans the whole figure: drawn at 100 % it is as wide.
     assert drawn_width == pytest.approx(width_pt, rel=0.01)
     assert drawn_height == pytest.approx(height_pt, rel=0.01)
 
 
 def test_chart_text_stays_text_and_prints_at_8_pt_or_more() -> None:
-    """An SVG whose labels are <text> (svg.fonttype none) embeds as text of >= 8 pt."""
+    """The chart's labels are text in the PDF (extractable), none under 8 pt."""
     days = [
         {"date": date(2026, 11, 2) + timedelta(days=i), "nausea": i % 10, "aches": 4}
         | {"anxiety": 5, "insomnia": 6, "total": i % 10 + 15}
         for i in range(30)
     ]
-    with matplotlib.rc_context({"svg.fonttype": "none"}):
-        svg = render_chart(days, "svg")
-    assert b"<text" in svg
-    pdf = build_pdf(_report(chart=svg))
+    pdf = build_pdf(_report(chart=chart_figure(days)))
     index = next(i for i, page in enumerate(_pages(pdf)) if "Trend chart" in page)
     assert "Nausea" in _pages(pdf)[index]  # the legend, extracted as text
     textpage = pdfium.PdfDocument(pdf)[index].get_textpage()

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from PIL import Image
+from matplotlib.figure import Figure
 from pypdf import PdfReader
 
 from server.exports import pdf_report
@@ -66,11 +66,11 @@ RESOURCES = [
 ]
 
 
-def _png() -> bytes:
-    """A small real PNG standing in for the trend chart."""
-    buffer = io.BytesIO()
-    Image.new("RGB", (400, 160), (200, 220, 240)).save(buffer, format="PNG")
-    return buffer.getvalue()
+def _figure() -> Figure:
+    """A small real figure standing in for the trend chart."""
+    figure = Figure(figsize=(4, 1.6))
+    figure.add_subplot().plot([0, 1, 2], [1, 3, 2])
+    return figure
 
 
 def _checkins(count: int, start: date = START, note: str | None = None) -> list[Checkin]:
@@ -92,7 +92,7 @@ def _report(**changes) -> PdfReport:
         days_in_range=7,
         summary=SUMMARY,
         assessment=ASSESSMENT,
-        chart=_png(),
+        chart=_figure(),
         checkins=[
             Checkin(date=date(2025, 3, 1), note=f"{CYRILLIC} / {IRISH} 😣"),
             Checkin(date=date(2025, 3, 3), note=CANARY),
@@ -292,10 +292,14 @@ def test_checkins_outside_range_are_not_listed() -> None:
     assert "No check-ins in this range." in text
 
 
-def test_broken_chart_does_not_break_the_report() -> None:
-    """Unreadable chart bytes give a note instead of an exception."""
-    first = _pages(build_pdf(_report(chart=b"not a png")))[0]
-    assert "Chart unavailable." in first
+def test_undrawable_chart_does_not_break_the_report() -> None:
+    """A chart holding what the PDF cannot draw (an image) gives a note, not an exception."""
+    figure = _figure()
+    figure.axes[0].imshow([[0, 1], [1, 0]])
+    pages = _pages(build_pdf(_report(chart=figure)))
+    chart_page = next(page for page in pages if "Trend chart" in page)
+    assert "Chart unavailable." in chart_page
+    assert any("Daily log" in page for page in pages)
 
 
 def test_output_is_deterministic() -> None:
@@ -351,22 +355,3 @@ def test_what_was_taken_is_listed_as_written() -> None:
     assert "2025-03-02: kratom (2 scoops); methadone" in text
     assert f"{START.isoformat()}:" not in text
     assert "Taken, in" not in _flat(build_pdf(_report(checkins=[Checkin(date=START)])))
-
-
-def test_svg_uses_of_defined_paths_are_written_out_as_moved_paths():
-    """A <use> of a <defs> path becomes that path translated to the use's x/y; others stay."""
-    svg = (
-        b'<svg><defs><path id="m1" d="M 0 0 L 1 1" style="stroke: #333333"/></defs>'
-        b'<use xlink:href="#m1" x="2.5" y="7" style="fill: #ffffff; stroke: #000000"/>'
-        b'<use xlink:href="#m1" x="4" y="8"/>'
-        b'<use xlink:href="#other" x="1" y="1"/></svg>'
-    )
-
-    out = pdf_report._inline_svg_uses(svg)
-
-    assert out.count(b"<use") == 1 and b'<use xlink:href="#other" x="1" y="1"/>' in out
-    assert (
-        b'<path d="M 0 0 L 1 1" transform="translate(2.5 7)" '
-        b'style="fill: #ffffff; stroke: #000000; stroke: #333333"/>'
-    ) in out
-    assert b'<path d="M 0 0 L 1 1" transform="translate(4 8)" style="stroke: #333333"/>' in out
