@@ -42,12 +42,11 @@ FIGSIZE_IN = (10.0, 5.0)
 # Extra height for each panel beyond the symptoms and the flags strip.
 EXTRA_PANEL_IN = 1.6
 DPI = 100
-# Noto Sans's family name, as matplotlib reads it from the file.
-CHART_FONT = "Noto Sans"
+# The family every label is drawn in: the report's Noto Sans where installed.
+NOTO_FAMILY, FALLBACK_FAMILY = "Noto Sans", "DejaVu Sans"
 # Room for the y labels and flag names (left), the total's axis (right), the title (top),
 # and the two-line date ticks with two legend rows (bottom).
 MARGINS_IN = {"left": 1.25, "right": 0.75, "top": 0.45, "bottom": 1.05, "between": 0.2}
-FONT = "DejaVu Sans"
 
 # Okabe-Ito colours plus distinct markers, so series stay apart for colour-blind
 # readers and in greyscale print-outs.
@@ -419,15 +418,17 @@ def _matplotlib():
         # stays <text> (selectable, read aloud), and SVG ids do not change between renders.
         matplotlib.rcParams["svg.fonttype"] = "none"
         matplotlib.rcParams["svg.hashsalt"] = "steady-chart"
-        # The report's own font where installed (one font to embed, not two); registered by
-        # file, so a font cache built before the font was installed cannot hide it.
+        # The report's own font where installed (a PDF then embeds one font, not two),
+        # registered by file so a font cache built before it was installed cannot hide it;
+        # else matplotlib's own DejaVu Sans. Never the machine's matplotlibrc default.
+        family = FALLBACK_FAMILY
         if installed(NOTO_BODY):
             from matplotlib import font_manager
 
             for path in (NOTO_BODY.regular, NOTO_BODY.bold):
                 font_manager.fontManager.addfont(str(path))
-            families = matplotlib.rcParams["font.sans-serif"]
-            matplotlib.rcParams["font.sans-serif"] = [CHART_FONT, *families]
+            family = NOTO_FAMILY
+        matplotlib.rcParams["font.family"] = [family]
         _MATPLOTLIB_READY = True
     return matplotlib
 
@@ -498,13 +499,12 @@ def chart_figure(
             va="center",
             fontsize=14,
             color="#555555",
-            fontfamily=FONT,
             gid="empty-message",
         )
     elif first_logged > ordered[0]["date"]:
         _no_checkins_before(checkin_axes, ordered[0]["date"], first_logged)
 
-    axes[0].set_title(chart_title(ordered, title), fontfamily=FONT, fontsize=13, loc="left")
+    axes[0].set_title(chart_title(ordered, title), fontsize=13, loc="left")
     # Legend outside the plotting area so it never hides data points.
     fig.legend(
         handles=handles,
@@ -512,7 +512,6 @@ def chart_figure(
         bbox_to_anchor=(0.5, legend_in / size[1]),
         ncols=min(len(handles), 6),
         frameon=False,
-        prop={"family": FONT},
     )
     if instrument_handles:
         # The instruments' full names in rows of their own, under the check-in series.
@@ -522,7 +521,7 @@ def chart_figure(
             bbox_to_anchor=(0.5, 0.0),
             ncols=min(len(instrument_handles), _INSTRUMENT_LEGEND_COLUMNS),
             frameon=False,
-            prop={"family": FONT, "size": 9},
+            prop={"size": 9},
         )
     return fig
 
@@ -571,7 +570,7 @@ def _draw_panel(ax, panel: Panel, xs, values, wanted: set[str], marker_size: flo
     ]
     ax.set_ylim(-0.03 * panel.maximum, panel.maximum * 1.03)
     ax.set_yticks(range(0, panel.maximum + 1, 2 if panel.maximum <= 10 else 8))
-    ax.set_ylabel(panel.ylabel, fontfamily=FONT)
+    ax.set_ylabel(panel.ylabel)
     right = [name for name in panel.right_series if name in wanted]
     if right:
         twin = ax.twinx()
@@ -590,15 +589,13 @@ def _draw_panel(ax, panel: Panel, xs, values, wanted: set[str], marker_size: flo
         # The same 1:4 ratio as the left axis, so both share gridlines.
         twin.set_ylim(-0.03 * panel.right_maximum, panel.right_maximum * 1.03)
         twin.set_yticks(range(0, panel.right_maximum + 1, panel.right_maximum // 5))
-        twin.set_ylabel(panel.right_ylabel, fontfamily=FONT, color=_TOTAL_COLOUR)
-        twin.tick_params(labelfontfamily=FONT)
+        twin.set_ylabel(panel.right_ylabel, color=_TOTAL_COLOUR)
         twin.spines["top"].set_visible(False)
         # Symptom lines above the total: twin axes draw on top by default.
         ax.set_zorder(twin.get_zorder() + 1)
         ax.patch.set_visible(False)
     ax.grid(axis="y", color="#DDDDDD", linewidth=0.8)
     ax.set_axisbelow(True)
-    ax.tick_params(labelfontfamily=FONT)
     ax.spines["top"].set_visible(False)
     return handles
 
@@ -648,7 +645,7 @@ def _draw_instrument(
     pad = 0.04 * (high - low)
     ax.set_ylim(low - pad, high + pad)
     ax.set_yticks(_instrument_ticks(low, high))
-    ax.set_ylabel(f"{instrument.short_name}\n({low}–{high})", fontfamily=FONT, fontsize=9)
+    ax.set_ylabel(f"{instrument.short_name}\n({low}–{high})", fontsize=9)
     for band in instrument.bands:
         # Totals are whole numbers: the boundary sits half-way, so no point is on a line.
         if band.low > low:
@@ -668,7 +665,6 @@ def _draw_instrument(
             va="center",
             fontsize=7.5,
             color=_BAND_TEXT,
-            fontfamily=FONT,
             gid=f"band-label-{instrument.id}-{band.code}",
         )
     if not days:
@@ -681,13 +677,11 @@ def _draw_instrument(
             va="center",
             fontsize=11,
             color="#555555",
-            fontfamily=FONT,
             gid=f"empty-{instrument.id}",
         )
     if not instrument.bands:
         ax.grid(axis="y", color="#EEEEEE", linewidth=0.8)
     ax.set_axisbelow(True)
-    ax.tick_params(labelfontfamily=FONT)
     ax.spines["top"].set_visible(False)
     ax.spines["right"].set_visible(False)
     return line
@@ -716,7 +710,7 @@ def _draw_flags(ax, ordered: Sequence[Mapping[str, Any]]):
         handles.append(line)
     ax.set_ylim(-0.7, rows - 0.3)
     # The rows are named in words, so no flag is told by colour or shape alone.
-    ax.set_yticks(range(rows), [f.label for f in reversed(FLAGS)], fontfamily=FONT, fontsize=8)
+    ax.set_yticks(range(rows), [f.label for f in reversed(FLAGS)], fontsize=8)
     ax.grid(axis="y", color="#EEEEEE", linewidth=0.8)
     ax.set_axisbelow(True)
     ax.spines["top"].set_visible(False)
@@ -737,7 +731,6 @@ def _date_axis(axes, ordered: Sequence[Mapping[str, Any]]) -> None:
     bottom.set_xlim(start.toordinal() - pad, end.toordinal() + pad)
     ticks = date_ticks(start, end)
     bottom.set_xticks([day.toordinal() for day, _ in ticks], [label for _, label in ticks])
-    bottom.tick_params(axis="x", labelfontfamily=FONT)
 
 
 def _no_checkins_before(axes, start: date, first_logged: date) -> None:
@@ -754,7 +747,6 @@ def _no_checkins_before(axes, start: date, first_logged: date) -> None:
         va="top",
         fontsize=9,
         color="#444444",
-        fontfamily=FONT,
         gid="no-checkins-before",
         bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8, "pad": 1.5},
     )
