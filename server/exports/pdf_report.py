@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import functools
 import os
 import unicodedata
@@ -16,7 +17,7 @@ from zoneinfo import ZoneInfo
 from fontTools.ttLib import TTFont
 from fpdf import FPDF
 from fpdf.enums import TextMode
-from fpdf.fonts import FontFace
+from fpdf.fonts import FontFace, SubsetMap, TTFFont
 
 from server.common.fonts import NOTO_BODY, NOTO_FALLBACKS, FontFiles, installed
 from server.exports.csv_export import taken_text, value_attributes
@@ -172,6 +173,17 @@ def _font_cmap(path: Path, face: int = 0) -> frozenset[int]:
         return frozenset(font.getBestCmap())
 
 
+@functools.lru_cache(maxsize=8)
+def _parsed_font(path: Path, style: str) -> TTFFont:
+    """fpdf2's parse of a body font file, made once per process; copied per document."""
+    scratch = FPDF()
+    scratch.add_font("parsed", style, str(path))
+    font = scratch.fonts[f"parsed{style}"]
+    if font.color_font is not None:  # pragma: no cover - body fonts have no colour glyphs
+        raise ValueError(f"{path} has colour glyphs, which a copy would share")
+    return font
+
+
 def choose_fonts(
     texts: Iterable[str], font_dir: str | os.PathLike[str] | None = None
 ) -> tuple[FontFiles, list[FontFiles]]:
@@ -220,9 +232,12 @@ class _ReportPDF(FPDF):
         # A long alias reserves room for page counts of 1000 and more (ten-year logs).
         self.alias_nb_pages(PAGE_COUNT_ALIAS)
         self._covered: set[int] = set()
+        for style, path in (("", body.regular), ("B", body.bold)):
+            self._add_parsed_font(FAMILY, style, path)
         for family, files in ((FAMILY, body), *((f.family, f) for f in fallbacks)):
-            self.add_font(family, "", str(files.regular), collection_font_number=files.face)
-            self.add_font(family, "B", str(files.bold), collection_font_number=files.face)
+            if family != FAMILY:
+                self.add_font(family, "", str(files.regular), collection_font_number=files.face)
+                self.add_font(family, "B", str(files.bold), collection_font_number=files.face)
             # Text is printed in both weights, so only code points both fonts
             # cover are kept; the rest become PLACEHOLDER in safe().
             self._covered |= set(self.fonts[family].cmap) & set(self.fonts[family + "B"].cmap)
@@ -241,6 +256,24 @@ class _ReportPDF(FPDF):
         self._running_header = self.safe(running_header)
         self.set_margins(MARGIN, MARGIN, MARGIN)
         self.set_auto_page_break(auto=True, margin=18)
+
+    def _add_parsed_font(self, family: str, style: str, path: Path) -> None:
+        """Add a font every report uses from its parse kept for the process (~10 ms a file).
+
+        The parse (widths, glyph ids, metrics) never changes; what fpdf2 changes while
+        writing a document (the subset, the font tables it trims on output) is the
+        document's own: a fresh subset and a freshly opened, lazily read font file.
+        """
+        font = copy.copy(_parsed_font(path, style))
+        font.i = len(self.fonts) + 1
+        font.fontkey = f"{family}{style}"
+        font.cw = copy.copy(font.cw)
+        font.missing_glyphs = []
+        font.biggest_size_pt = 0
+        font.ttfont = TTFont(path, recalcTimestamp=False, lazy=True)
+        font._hbfont = None
+        font.subset = SubsetMap(font)
+        self.fonts[font.fontkey] = font
 
     def safe(self, text: str) -> str:
         """Replace characters the font cannot draw so nothing renders as a blank."""
