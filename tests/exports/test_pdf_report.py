@@ -307,6 +307,17 @@ def test_output_is_deterministic() -> None:
     assert build_pdf(_report()) == build_pdf(_report())
 
 
+def test_a_report_does_not_depend_on_the_reports_made_before_it() -> None:
+    """Fonts parsed once per process carry nothing from one document into the next."""
+    pdf_report._parsed_font.cache_clear()
+    greek = _report(checkins=[Checkin(date=START, note="Ωραία μέρα, λίγος πόνος")])
+    first = build_pdf(greek)
+    # Another report subsets the same fonts with other glyphs in between.
+    build_pdf(_report(checkins=[Checkin(date=START, note=f"{CYRILLIC} 12345 ¿?")]))
+    assert build_pdf(greek) == first
+    assert pdf_report._parsed_font.cache_info().hits >= 2
+
+
 def test_naive_produced_at_is_rejected() -> None:
     """Production time must be unambiguous."""
     with pytest.raises(ValueError, match="timezone"):
