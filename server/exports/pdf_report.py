@@ -270,7 +270,9 @@ class _ReportPDF(FPDF):
         font.cw = copy.copy(font.cw)
         font.missing_glyphs = []
         font.biggest_size_pt = 0
-        font.ttfont = TTFont(path, recalcTimestamp=False, lazy=True)
+        # The file's own bounding boxes are kept: recomputing them on output would
+        # decode and re-encode every glyph the document uses (~10 ms a font).
+        font.ttfont = TTFont(path, recalcBBoxes=False, recalcTimestamp=False, lazy=True)
         font._hbfont = None
         font.subset = SubsetMap(font)
         self.fonts[font.fontkey] = font
