@@ -504,7 +504,9 @@ def chart_figure(
     elif first_logged > ordered[0]["date"]:
         _no_checkins_before(checkin_axes, ordered[0]["date"], first_logged)
 
-    axes[0].set_title(chart_title(ordered, title), fontsize=13, loc="left")
+    # Placed explicitly: nothing is drawn above the top panel, and an automatic title
+    # position makes matplotlib lay out the axis's ticks again on every draw.
+    axes[0].set_title(chart_title(ordered, title), fontsize=13, loc="left", y=1.0)
     # Legend outside the plotting area so it never hides data points.
     fig.legend(
         handles=handles,
