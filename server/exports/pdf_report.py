@@ -6,7 +6,7 @@ import copy
 import functools
 import os
 import unicodedata
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -330,16 +330,18 @@ class _ReportPDF(FPDF):
         return super().output(*args, **kwargs)
 
     def paragraph(self, height: float, text: str) -> None:
-        """Print text across the page from the left margin, wrapped as ``multi_cell`` does.
+        """Print text from the left margin across the page, wrapped, ragged right.
 
-        Text that fits on one line is printed with ``cell``, which draws it alike at about
-        a fifteenth of the cost (``multi_cell`` breaks lines character by character).
+        Left-aligned rather than justified, for reading (WCAG 1.4.8), and each line a
+        ``cell``: ``multi_cell`` measures its line again for every character it adds.
+        Shaped text (right to left, fallback fonts) is left to ``multi_cell``.
         """
         room = self.w - self.r_margin - self.x - 2 * self.c_margin
-        if "\n" not in text and self.get_string_width(text) <= room:
-            self.cell(0, height, text, new_x="LMARGIN", new_y="NEXT")
-        else:
-            self.multi_cell(0, height, text, new_x="LMARGIN", new_y="NEXT")
+        if self.text_shaping:
+            self.multi_cell(0, height, text, align="L", new_x="LMARGIN", new_y="NEXT")
+            return
+        for line in wrap_words(text, room, self.get_string_width):
+            self.cell(0, height, line, new_x="LMARGIN", new_y="NEXT")
 
     def text_runs(self, runs: Sequence[tuple[float, float, str]]) -> None:
         """Print many single-line texts (x, baseline y, text) as ``text()`` would, at once.
@@ -587,6 +589,37 @@ def _chart_page(pdf: _ReportPDF, report: PdfReport) -> None:
     pdf.set_text_color(0)
 
 
+def wrap_words(text: str, limit: float, width: Callable[[str], float]) -> list[str]:
+    """Greedy word wrap at spaces and line breaks; a word longer than a line is split."""
+    space = width(" ")
+    lines: list[str] = []
+    for paragraph in text.split("\n"):
+        current, current_width = "", 0.0
+        for word in paragraph.split(" "):
+            word_width = width(word)
+            gap = space if current else 0.0
+            if current_width + gap + word_width <= limit:
+                current = f"{current} {word}" if current else word
+                current_width += gap + word_width
+                continue
+            if current:
+                lines.append(current)
+            while word_width > limit and len(word) > 1:
+                cut, used = 0, 0.0
+                while cut < len(word) - 1:
+                    char_width = width(word[cut])
+                    if used + char_width > limit and cut:
+                        break
+                    used += char_width
+                    cut += 1
+                lines.append(word[:cut])
+                word = word[cut:]
+                word_width = width(word)
+            current, current_width = word, word_width
+        lines.append(current)
+    return lines
+
+
 class _LogGrid:
     """Daily-log table drawn with ``text``/``line`` calls.
 
@@ -636,35 +669,8 @@ class _LogGrid:
         return width
 
     def wrap(self, text: str, width: float) -> list[str]:
-        """Greedy word wrap; words longer than the column are split by character."""
-        limit = width - 2 * self.PAD_X
-        space = self._width(" ", "")
-        lines: list[str] = []
-        for paragraph in text.split("\n"):
-            current, current_width = "", 0.0
-            for word in paragraph.split(" "):
-                word_width = self._width(word, "")
-                gap = space if current else 0.0
-                if current_width + gap + word_width <= limit:
-                    current = f"{current} {word}" if current else word
-                    current_width += gap + word_width
-                    continue
-                if current:
-                    lines.append(current)
-                while word_width > limit and len(word) > 1:
-                    cut, used = 0, 0.0
-                    while cut < len(word) - 1:
-                        char_width = self._width(word[cut], "")
-                        if used + char_width > limit and cut:
-                            break
-                        used += char_width
-                        cut += 1
-                    lines.append(word[:cut])
-                    word = word[cut:]
-                    word_width = self._width(word, "")
-                current, current_width = word, word_width
-            lines.append(current)
-        return lines
+        """Wrap text to a column of the log (its padding inside)."""
+        return wrap_words(text, width - 2 * self.PAD_X, lambda part: self._width(part, ""))
 
     def note_lines(self, note: str) -> list[str]:
         """Wrap a note, one blank line at most between paragraphs, shortened past the cap."""

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import ctypes
 import dataclasses
 import functools
 import io
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_raw
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from matplotlib.figure import Figure
 from pypdf import PdfReader
 
@@ -366,3 +371,48 @@ def test_what_was_taken_is_listed_as_written() -> None:
     assert "2025-03-02: kratom (2 scoops); methadone" in text
     assert f"{START.isoformat()}:" not in text
     assert "Taken, in" not in _flat(build_pdf(_report(checkins=[Checkin(date=START)])))
+
+
+WORDS = st.text(alphabet="abcdefghij", min_size=1, max_size=14)
+
+
+@given(st.lists(WORDS, min_size=1, max_size=30), st.integers(min_value=1, max_value=40))
+def test_wrapping_keeps_every_letter_and_fills_each_line_greedily(words, limit) -> None:
+    """Lines fit (a lone letter may not), keep the text's letters in order, and are full."""
+    text = " ".join(words)
+    lines = pdf_report.wrap_words(text, limit, len)
+    assert "".join(lines).replace(" ", "") == text.replace(" ", "")
+    assert all(len(line) <= limit or len(line) == 1 for line in lines)
+    for line, following in zip(lines, lines[1:], strict=False):
+        # The next line's first word would not have fitted at the end of this one.
+        assert len(f"{line} {following.split(' ')[0]}") > limit
+
+
+def test_help_texts_are_printed_ragged_right_from_the_margin() -> None:
+    """A long description wraps onto lines that each start at the margin, unstretched."""
+    long = " ".join(["Free, confidential referral and information, any day of the year."] * 4)
+    pdf = build_pdf(_report(resources=[dict(RESOURCES[0], description=long)]))
+    textpage = pdfium.PdfDocument(pdf)[len(_pages(pdf)) - 1].get_textpage()
+    lines: dict[float, list[int]] = {}  # baseline → the indices of its characters
+    for index in range(textpage.count_chars()):
+        x, y = ctypes.c_double(), ctypes.c_double()
+        if pdfium_raw.FPDFText_GetCharOrigin(textpage.raw, index, x, y):
+            lines.setdefault(round(y.value, 1), []).append(index)
+    described = []
+    for indices in lines.values():
+        line = "".join(chr(pdfium_raw.FPDFText_GetUnicode(textpage.raw, i)) for i in indices)
+        if line.strip() and line.strip() in long:
+            boxes = [
+                textpage.get_charbox(i)
+                for i in indices
+                if not chr(pdfium_raw.FPDFText_GetUnicode(textpage.raw, i)).isspace()
+            ]
+            described.append((min(b[0] for b in boxes), max(b[2] for b in boxes)))
+    assert len(described) >= 3
+    lefts = [left for left, _ in described]
+    # At the margin (plus the cell's padding and the letter's side bearing), all alike.
+    assert min(lefts) == pytest.approx(pdf_report.MARGIN * 72 / 25.4, abs=5)
+    assert max(lefts) - min(lefts) < 1
+    # Justified lines would all end at the right margin; ragged ones end where they end.
+    rights = [right for _, right in described[:-1]]
+    assert max(rights) - min(rights) > 3
