@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 # The report imports this module only when it draws the section, so this is no cycle.
-from server.exports.pdf_report import FAMILY, HEADING_FILL, STRIPE_FILL, _heading, _line
+from server.exports.pdf_report import _Grid, _heading, _line
 from server.instruments.definitions import INSTRUMENTS, Instrument, Recorded
 
 NO_PUBLISHED_BAND = "no published band"
@@ -73,32 +73,19 @@ def cited(table: PdfInstruments) -> list[Instrument]:
 
 
 def _grid(pdf, rows: Sequence[Sequence[str]]) -> None:
-    """Draw the rows as a ruled grid of one-line cells, headings repeated on every page.
-
-    Plain cells, not fpdf2's table(): it lays out every cell twice, which for a year of
-    daily results costs seconds.
-    """
-
-    def headings() -> None:
-        pdf.set_font(FAMILY, "B", 9)
-        pdf.set_fill_color(*HEADING_FILL)
-        for width, heading in zip(PDF_WIDTHS, PDF_HEADINGS, strict=True):
-            pdf.cell(width, PDF_ROW_HEIGHT, heading, border=1, fill=True)
-        pdf.ln(PDF_ROW_HEIGHT)
-        pdf.set_font(FAMILY, "", 9)
-        pdf.set_fill_color(*STRIPE_FILL)
-
-    pdf.set_draw_color(150)
-    pdf.set_line_width(0.15)
-    headings()
+    """Draw the rows as the report's ruled grid, headings repeated on every page."""
+    grid = _Grid(
+        pdf,
+        PDF_HEADINGS,
+        PDF_ALIGNS,
+        font_size=9,
+        line_height=PDF_ROW_HEIGHT - 2 * _Grid.PAD_Y,
+        widths=PDF_WIDTHS,
+    )
+    grid.begin()
     for index, row in enumerate(rows):
-        if pdf.get_y() + PDF_ROW_HEIGHT > pdf.page_break_trigger:
-            pdf.add_page()
-            headings()
-        for width, align, text in zip(PDF_WIDTHS, PDF_ALIGNS, row, strict=True):
-            pdf.cell(width, PDF_ROW_HEIGHT, text, border=1, align=align, fill=index % 2 == 0)
-        pdf.ln(PDF_ROW_HEIGHT)
-    pdf.set_draw_color(0)
+        grid.row(list(row), striped=index % 2 == 0)
+    grid.end()
 
 
 def render_pdf(pdf, table: PdfInstruments) -> None:

@@ -620,68 +620,102 @@ def wrap_words(text: str, limit: float, width: Callable[[str], float]) -> list[s
     return lines
 
 
-class _LogGrid:
-    """Daily-log table drawn with ``text``/``line`` calls.
+class _Grid:
+    """A ruled table of fixed columns, its heading row repeated after every page break.
 
-    fpdf2's ``table()`` lays out every cell with ``multi_cell`` twice, which
-    costs about 1 s for a year of check-ins; drawing the fixed grid directly
-    is ~10x faster. The heading row is repeated after every page break.
+    Drawn with batched text and lines: fpdf2's ``table()`` lays out every cell with
+    ``multi_cell`` twice (about 1 s for a year of check-ins), and even a ``cell()`` per
+    cell costs about ten times this.
     """
 
-    FONT_SIZE = 7.5
-    LINE_HEIGHT = 3.6
     PAD_X = 1.0
     PAD_Y = 0.8
 
-    def __init__(self, pdf: _ReportPDF, *, include_notes: bool) -> None:
+    def __init__(
+        self,
+        pdf: _ReportPDF,
+        headings: Sequence[str],
+        aligns: Sequence[str],
+        *,
+        font_size: float,
+        line_height: float,
+        widths: Sequence[float] = (),
+    ) -> None:
         self.pdf = pdf
-        self.include_notes = include_notes
-        self.headings = [heading for heading, _, _ in LOG_COLUMNS] + [LEVEL_HEADING, FLAGS_HEADING]
-        self.aligns = ["L"] + ["C"] * (len(LOG_COLUMNS) - 1) + ["L", "L"]
+        self.headings = list(headings)
+        self.aligns = list(aligns)
+        self.font_size = font_size
+        self.line_height = line_height
         self._widths_cache: dict[tuple[str, str], float] = {}
-        widths = [
-            max(self._width(heading, "B"), self._width(sample, "")) + 2 * self.PAD_X + 0.6
-            for heading, sample in zip(self.headings, (*LOG_SAMPLES, LEVEL_SAMPLE), strict=False)
-        ] + [FLAGS_WIDTH]
-        if include_notes:
-            self.headings.append("Note")
-            self.aligns.append("L")
-            widths.append(max(pdf.epw - sum(widths), 30.0))
-        else:
-            # Without notes, spread the spare width so the table spans the page.
-            scale = pdf.epw / sum(widths)
-            widths = [width * scale for width in widths]
-        self.widths = widths
-        self.edges = [pdf.l_margin]
-        for width in widths:
-            self.edges.append(self.edges[-1] + width)
         self.segment_top = 0.0
-        self.striped = False
+        self.set_widths(widths)
+
+    def set_widths(self, widths: Sequence[float]) -> None:
+        """Set the column widths (mm) from the left margin."""
+        self.widths = list(widths)
+        self.edges = [self.pdf.l_margin]
+        for width in self.widths:
+            self.edges.append(self.edges[-1] + width)
 
     def _width(self, text: str, style: str) -> float:
-        """Measure text in the log font, memoised (values repeat a lot)."""
+        """Measure text in the grid's font, memoised (values repeat a lot)."""
         key = (text, style)
         width = self._widths_cache.get(key)
         if width is None:
-            self.pdf.set_font(FAMILY, style, self.FONT_SIZE)
+            self.pdf.set_font(FAMILY, style, self.font_size)
             width = self.pdf.get_string_width(text)
             self._widths_cache[key] = width
         return width
 
     def wrap(self, text: str, width: float) -> list[str]:
-        """Wrap text to a column of the log (its padding inside)."""
+        """Wrap text to a column (its padding inside)."""
         return wrap_words(text, width - 2 * self.PAD_X, lambda part: self._width(part, ""))
 
-    def note_lines(self, note: str) -> list[str]:
-        """Wrap a note, one blank line at most between paragraphs, shortened past the cap."""
-        lines: list[str] = []
-        for line in self.wrap(self.pdf.safe(note.strip()), self.widths[-1]):
-            if line or (lines and lines[-1]):
-                lines.append(line)
-        if len(lines) > NOTE_MAX_LINES:
-            marker = self.wrap(NOTE_SHORTENED, self.widths[-1])
-            lines = lines[: NOTE_MAX_LINES - len(marker)] + marker
-        return lines
+    def begin(self) -> None:
+        """Start the grid at the cursor: its rules' style, its top rule and headings."""
+        self.pdf.set_draw_color(150)
+        self.pdf.set_line_width(0.15)
+        self._open_segment()
+
+    def end(self) -> None:
+        """Close the grid on the page it ends on."""
+        self._close_segment()
+        self.pdf.set_draw_color(0)
+
+    def row(self, cells: list[str], flowing: list[str] | None = None, *, striped: bool) -> None:
+        """Draw one row, kept on one page unless its flowing last column is taller than one.
+
+        `flowing`: the lines of a last column (a note) that may continue on the next page;
+        None for a grid without one.
+        """
+        pdf = self.pdf
+        heading_height = self.line_height + 2 * self.PAD_Y
+        cell_lines = max(cell.count("\n") + 1 for cell in cells)
+        rest = flowing or []
+        while True:
+            count = max(len(rest), cell_lines)
+            height = count * self.line_height + 2 * self.PAD_Y
+            room = pdf.page_break_trigger - pdf.get_y()
+            fresh_room = pdf.page_break_trigger - pdf.t_margin - HEADER_HEIGHT - heading_height
+            if height > room and (height <= fresh_room or room < heading_height * 2):
+                self._close_segment()
+                pdf.add_page(same=True)
+                self._open_segment()
+                continue
+            # Only a flowing column taller than a whole page gets split across pages.
+            fit = max(int((room - 2 * self.PAD_Y) // self.line_height), 1)
+            chunk, rest = rest[:fit], rest[fit:]
+            drawn = list(cells)
+            if flowing is not None:
+                drawn.append("\n".join(chunk))
+            lines = max(len(chunk), cell_lines)
+            fill = STRIPE_FILL if striped else None
+            self._draw_row(drawn, "", lines * self.line_height + 2 * self.PAD_Y, fill=fill)
+            if not rest:
+                return
+            # Continuation slices repeat nothing but the flowing text.
+            cells = ["(cont.)"] + [""] * (len(cells) - 1)
+            cell_lines = 1
 
     def _draw_row(
         self, cells: Sequence[str], style: str, height: float, *, fill: Sequence[int] | None
@@ -695,31 +729,34 @@ class _LogGrid:
             # Back to the text colour: while the two differ, fpdf2 wraps every text() in
             # q … Q to set the text colour, some 10,000 times for a year's log.
             pdf.set_fill_color(pdf.text_color)
-        pdf.set_font(FAMILY, style, self.FONT_SIZE)
+        pdf.set_font(FAMILY, style, self.font_size)
         # Baseline offset that centres a line of this font size in its slot.
-        baseline = self.PAD_Y + self.LINE_HEIGHT / 2 + pdf.font_size * 0.35
+        baseline = self.PAD_Y + self.line_height / 2 + pdf.font_size * 0.35
         runs: list[tuple[float, float, str]] = []
         shaped: list[tuple[str, float, float, float]] = []
         for index, text in enumerate(cells):
             if not text:
                 continue
             left, right = self.edges[index], self.edges[index + 1]
+            align = self.aligns[index]
             for number, line in enumerate(text.split("\n")):
                 if not line:
                     continue
                 if pdf.needs_shaping(line):
-                    shaped.append((line, left, right, top + number * self.LINE_HEIGHT))
+                    shaped.append((line, left, right, top + number * self.line_height))
                     continue
-                y = top + baseline + number * self.LINE_HEIGHT
-                if self.aligns[index] == "C":
+                y = top + baseline + number * self.line_height
+                if align == "C":
                     x = left + (right - left - self._width(line, style)) / 2
+                elif align == "R":
+                    x = right - self.PAD_X - self._width(line, style)
                 else:
                     x = left + self.PAD_X
                 runs.append((x, y, line))
         pdf.text_runs(runs)
         for line, left, right, line_top in shaped:
             self._draw_shaped(line, left, right, line_top)
-            pdf.set_font(FAMILY, style, self.FONT_SIZE)
+            pdf.set_font(FAMILY, style, self.font_size)
         pdf.line(self.edges[0], top + height, self.edges[-1], top + height)
         pdf.set_y(top + height)
 
@@ -732,7 +769,7 @@ class _LogGrid:
         pdf.set_xy(left + self.PAD_X - pdf.c_margin, top + self.PAD_Y)
         align = "R" if _starts_rtl(line) else "L"
         pdf.cell(
-            right - left - 2 * self.PAD_X + 2 * pdf.c_margin, self.LINE_HEIGHT, line, align=align
+            right - left - 2 * self.PAD_X + 2 * pdf.c_margin, self.line_height, line, align=align
         )
 
     def _open_segment(self) -> None:
@@ -740,7 +777,7 @@ class _LogGrid:
         pdf = self.pdf
         self.segment_top = pdf.get_y()
         pdf.line(self.edges[0], self.segment_top, self.edges[-1], self.segment_top)
-        self._draw_row(self.headings, "B", self.LINE_HEIGHT + 2 * self.PAD_Y, fill=HEADING_FILL)
+        self._draw_row(self.headings, "B", self.line_height + 2 * self.PAD_Y, fill=HEADING_FILL)
 
     def _close_segment(self) -> None:
         """Draw the column rules for the part of the table on this page."""
@@ -748,26 +785,60 @@ class _LogGrid:
         for edge in self.edges:
             self.pdf.line(edge, self.segment_top, edge, bottom)
 
+
+class _LogGrid(_Grid):
+    """The daily log: the CSV's columns, the day's level and flags, and the note if shown."""
+
+    FONT_SIZE = 7.5
+    LINE_HEIGHT = 3.6
+
+    def __init__(self, pdf: _ReportPDF, *, include_notes: bool) -> None:
+        headings = [heading for heading, _, _ in LOG_COLUMNS] + [LEVEL_HEADING, FLAGS_HEADING]
+        aligns = ["L"] + ["C"] * (len(LOG_COLUMNS) - 1) + ["L", "L"]
+        super().__init__(
+            pdf, headings, aligns, font_size=self.FONT_SIZE, line_height=self.LINE_HEIGHT
+        )
+        self.include_notes = include_notes
+        widths = [
+            max(self._width(heading, "B"), self._width(sample, "")) + 2 * self.PAD_X + 0.6
+            for heading, sample in zip(headings, (*LOG_SAMPLES, LEVEL_SAMPLE), strict=False)
+        ] + [FLAGS_WIDTH]
+        if include_notes:
+            self.headings.append("Note")
+            self.aligns.append("L")
+            widths.append(max(pdf.epw - sum(widths), 30.0))
+        else:
+            # Without notes, spread the spare width so the table spans the page.
+            scale = pdf.epw / sum(widths)
+            widths = [width * scale for width in widths]
+        self.set_widths(widths)
+
+    def note_lines(self, note: str) -> list[str]:
+        """Wrap a note, one blank line at most between paragraphs, shortened past the cap."""
+        lines: list[str] = []
+        for line in self.wrap(self.pdf.safe(note.strip()), self.widths[-1]):
+            if line or (lines and lines[-1]):
+                lines.append(line)
+        if len(lines) > NOTE_MAX_LINES:
+            marker = self.wrap(NOTE_SHORTENED, self.widths[-1])
+            lines = lines[: NOTE_MAX_LINES - len(marker)] + marker
+        return lines
+
     def render(self, rows: Sequence[Any], judgements: Mapping[date, Any]) -> None:
         """Draw all rows, breaking pages and repeating headings as needed."""
-        pdf = self.pdf
-        pdf.set_draw_color(150)
-        pdf.set_line_width(0.15)
-        self._open_segment()
-        for checkin in rows:
+        self.begin()
+        for index, checkin in enumerate(rows):
             cells = [_fmt_log_value(getattr(checkin, attr)) for _, attr, _ in LOG_COLUMNS]
             # Under the date, wrapped to its column: the note keeps its width.
             if getattr(checkin, "episode_day", None) is not None:
                 said = f"day {checkin.episode_day} of the episode"
                 cells[0] = "\n".join([cells[0], *self.wrap(said, self.widths[0])])
             cells.extend(self.judged_cells(judgements.get(checkin.date)))
-            note_lines: list[str] = []
-            if self.include_notes and checkin.note:
-                note_lines = self.note_lines(checkin.note)
-            self.striped = not self.striped
-            self._draw_checkin(cells, note_lines)
-        self._close_segment()
-        pdf.set_draw_color(0)
+            note = None
+            if self.include_notes:
+                note = self.note_lines(checkin.note) if checkin.note else []
+            self.row(cells, note, striped=index % 2 == 0)
+        self.end()
 
     def judged_cells(self, judgement: Any) -> list[str]:
         """The Level and Flags cells: the API's judgement of the day, flags one per line."""
@@ -777,36 +848,6 @@ class _LogGrid:
         for word in _flags(judgement):
             flags.extend(self.wrap(word, self.widths[len(LOG_COLUMNS) + 1]))
         return [judgement.level, "\n".join(flags)]
-
-    def _draw_checkin(self, cells: list[str], note_lines: list[str]) -> None:
-        """Draw one day, keeping it on one page unless the note is taller than a page."""
-        pdf = self.pdf
-        heading_height = self.LINE_HEIGHT + 2 * self.PAD_Y
-        cell_lines = max(cell.count("\n") + 1 for cell in cells)
-        while True:
-            count = max(len(note_lines), cell_lines)
-            height = count * self.LINE_HEIGHT + 2 * self.PAD_Y
-            room = pdf.page_break_trigger - pdf.get_y()
-            fresh_room = pdf.page_break_trigger - pdf.t_margin - HEADER_HEIGHT - heading_height
-            if height > room and (height <= fresh_room or room < heading_height * 2):
-                self._close_segment()
-                pdf.add_page(same=True)
-                self._open_segment()
-                continue
-            # Only a note taller than a whole page gets split across pages.
-            fit = max(int((room - 2 * self.PAD_Y) // self.LINE_HEIGHT), 1)
-            chunk, note_lines = note_lines[:fit], note_lines[fit:]
-            row = list(cells)
-            if self.include_notes:
-                row.append("\n".join(chunk))
-            lines = max(len(chunk), cell_lines)
-            fill = STRIPE_FILL if self.striped else None
-            self._draw_row(row, "", lines * self.LINE_HEIGHT + 2 * self.PAD_Y, fill=fill)
-            if not note_lines:
-                return
-            # Continuation slices repeat nothing but the note text.
-            cells = ["(cont.)"] + [""] * (len(cells) - 1)
-            cell_lines = 1
 
 
 def _daily_log(pdf: _ReportPDF, report: PdfReport) -> None:
