@@ -8,6 +8,10 @@ own API. The two take turns, `--runs` PDFs each per round for `--rounds` rounds,
 of load from elsewhere (on a shared machine, speed moves by 2x within minutes) hits both
 alike. Prints each side's median and minimum and the ratio of this checkout's to the
 other's; the ratio is the number to compare between runs, not the milliseconds.
+
+The 300 ms target was set (issue 5) on a machine where a78ccaa rendered this PDF in 279 ms
+(median of 15): against a checkout of a78ccaa, `--reference-ms 279` turns the ratio into
+what this checkout would take there, and judges that against the target.
 """
 
 import argparse
@@ -81,6 +85,11 @@ def main() -> None:
     parser.add_argument("other", type=Path, nargs="?", help="the checkout to compare with")
     parser.add_argument("--rounds", type=int, default=10, help="turns each side takes")
     parser.add_argument("--runs", type=int, default=3, help="PDFs per turn")
+    parser.add_argument(
+        "--reference-ms",
+        type=float,
+        help="what the other checkout took where the target was set (a78ccaa: 279)",
+    )
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
@@ -109,8 +118,13 @@ def main() -> None:
     ratio = statistics.median(times["this"]) / statistics.median(times["other"])
     best = min(times["this"]) / min(times["other"])
     print(f"  this / other: median {ratio:.2f}, min {best:.2f}")
-    verdict = "ok" if statistics.median(times["this"]) <= PDF_TARGET_MS else "OVER TARGET"
-    print(f"  this checkout's median against the {PDF_TARGET_MS} ms target: {verdict}")
+    if args.reference_ms:
+        there = ratio * args.reference_ms
+        verdict = "ok" if there <= PDF_TARGET_MS else "OVER TARGET"
+        print(
+            f"  where the other took {args.reference_ms:.0f} ms, this would take {there:.0f} ms:"
+            f" target <= {PDF_TARGET_MS} ms: {verdict}"
+        )
 
 
 if __name__ == "__main__":
