@@ -6,6 +6,10 @@ drawing (the role of its PDF backend): paths become PDF path operators, written 
 figure's points under one transformation; text is drawn by fpdf2 with the very font file
 matplotlib measured it with, so labels stay selectable text, placed where matplotlib laid
 them out.
+
+It builds on matplotlib's private `_path.convert_to_string` and `RendererPDFPSBase`, as
+matplotlib's own PDF backend does; matplotlib is pinned, and tests/exports/test_pdf_chart.py
+checks what reaches the page (positions, colours, dashes, clips, alpha).
 """
 
 from __future__ import annotations

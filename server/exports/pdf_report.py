@@ -232,12 +232,14 @@ class _ReportPDF(FPDF):
         # A long alias reserves room for page counts of 1000 and more (ten-year logs).
         self.alias_nb_pages(PAGE_COUNT_ALIAS)
         self._covered: set[int] = set()
+        # Every report draws in the body font (single-font files: Noto Sans or DejaVu Sans);
+        # fallbacks are added only for the reports whose text needs them.
         for style, path in (("", body.regular), ("B", body.bold)):
             self._add_parsed_font(FAMILY, style, path)
-        for family, files in ((FAMILY, body), *((f.family, f) for f in fallbacks)):
-            if family != FAMILY:
-                self.add_font(family, "", str(files.regular), collection_font_number=files.face)
-                self.add_font(family, "B", str(files.bold), collection_font_number=files.face)
+        for files in fallbacks:
+            for style, path in (("", files.regular), ("B", files.bold)):
+                self.add_font(files.family, style, str(path), collection_font_number=files.face)
+        for family in (FAMILY, *(files.family for files in fallbacks)):
             # Text is printed in both weights, so only code points both fonts
             # cover are kept; the rest become PLACEHOLDER in safe().
             self._covered |= set(self.fonts[family].cmap) & set(self.fonts[family + "B"].cmap)
@@ -334,11 +336,13 @@ class _ReportPDF(FPDF):
 
         Left-aligned rather than justified, for reading (WCAG 1.4.8), and each line a
         ``cell``: ``multi_cell`` measures its line again for every character it adds.
-        Shaped text (right to left, fallback fonts) is left to ``multi_cell``.
+        Shaped text (right to left, fallback fonts) is left to ``multi_cell``, aligned
+        right when it starts right to left, where its reader starts (as in the log).
         """
         room = self.w - self.r_margin - self.x - 2 * self.c_margin
         if self.text_shaping:
-            self.multi_cell(0, height, text, align="L", new_x="LMARGIN", new_y="NEXT")
+            align = "R" if _starts_rtl(text) else "L"
+            self.multi_cell(0, height, text, align=align, new_x="LMARGIN", new_y="NEXT")
             return
         for line in wrap_words(text, room, self.get_string_width):
             self.cell(0, height, line, new_x="LMARGIN", new_y="NEXT")

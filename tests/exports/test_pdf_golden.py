@@ -311,3 +311,20 @@ def test_chart_text_stays_text_and_prints_at_8_pt_or_more() -> None:
     ]
     assert len(sizes) > 50
     assert min(sizes) >= 8
+
+
+def test_a_right_to_left_help_text_is_aligned_right_where_its_reader_starts() -> None:
+    """A Hebrew resource description ends (reads from) the right margin; Latin starts left."""
+    resources = [
+        {"name": "Crisis line", "kind": "crisis", "display": "Call 1201"}
+        | {"url": None, "hours": None, "description": f"{HEBREW} {HEBREW}"},
+    ]
+    pdf = build_pdf(_report(resources=resources, region="IL"))
+    page = len(_pages(pdf)) - 1
+    width_pt = pdfium.PdfDocument(pdf)[page].get_width()
+    glyphs = _glyphs(pdf, page)
+    hebrew = [left for char, left, _ in glyphs if char in HEBREW.replace(" ", "")]
+    latin = [left for char, left, _ in glyphs if char in "Crisis line"]
+    margin_pt = pdf_report.MARGIN * 72 / 25.4
+    assert max(hebrew) > width_pt - margin_pt - 20  # its first letter is at the right margin
+    assert min(latin) < margin_pt + 6  # the Latin name starts at the left margin
