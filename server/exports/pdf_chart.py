@@ -68,8 +68,8 @@ class _OperatorRenderer(RendererPDFPSBase):
 
     def __init__(self, width_in: float, height_in: float) -> None:
         super().__init__(width_in, height_in)
-        # (alpha, operators) for paints, _Text for text, in drawing order.
-        self.items: list[tuple[float, bytes] | _Text] = []
+        # ((stroke alpha, fill alpha), operators) for paints, _Text for text, in order.
+        self.items: list[tuple[tuple[float, float], bytes] | _Text] = []
 
     def _path_operators(self, path, transform, *, clip: bool, simplify: bool) -> bytes:
         """The path as m/l/c/h operators in figure points, clipped to the figure if asked."""
@@ -78,8 +78,12 @@ class _OperatorRenderer(RendererPDFPSBase):
             path, transform, box, simplify, None, _PRECISION, _PATH_OPERATORS, True
         )
 
-    def _state(self, gc, fill) -> tuple[list[str], str, float]:
-        """Clip, line and colour operators for a paint, its painting operator, and its alpha."""
+    def _state(self, gc, fill) -> tuple[list[str], str, tuple[float, float]]:
+        """Clip, line and colour operators for a paint, its painting operator, its alphas.
+
+        The alphas are (stroke, fill), as matplotlib's PDF backend sets them: the
+        graphics context's forced alpha for both, else each colour's own.
+        """
         ops: list[str] = []
         rect = gc.get_clip_rectangle()
         if rect is not None:
@@ -105,18 +109,20 @@ class _OperatorRenderer(RendererPDFPSBase):
         paint = {(True, True): "B", (True, False): "f", (False, True): "S"}.get(
             (fills, stroke), "n"
         )
-        alphas = [gc.get_alpha()] if gc.get_forced_alpha() else []
-        alphas += [rgb[3]] if stroke and len(rgb) == 4 else []
-        alphas += [fill[3]] if fills and len(fill) == 4 else []
-        return ops, paint, min(alphas, default=1.0)
+        if gc.get_forced_alpha():
+            alphas = (gc.get_alpha(), gc.get_alpha())
+        else:
+            stroke_alpha = rgb[3] if len(rgb) == 4 else 1.0
+            alphas = (stroke_alpha, fill[3] if fills and len(fill) == 4 else 1.0)
+        return ops, paint, alphas
 
     def _queue(self, gc, fill, paint_body: Callable[[str], bytes]) -> None:
         """Queue painted operators inside their own graphics state, with their alpha."""
         if gc.get_hatch() is not None:
             raise ChartUndrawable("hatching is not supported")
-        ops, paint, alpha = self._state(gc, fill)
+        ops, paint, alphas = self._state(gc, fill)
         block = b"q " + " ".join(ops).encode("ascii") + b" " + paint_body(paint) + b" Q"
-        self.items.append((alpha, block))
+        self.items.append((alphas, block))
 
     def draw_path(self, gc, path, transform, rgbFace=None) -> None:
         """Queue a path: strokes are clipped to the figure and simplified, as matplotlib's PDF."""
@@ -205,19 +211,22 @@ def place_figure(
         if isinstance(item, _Text):
             _place_text(pdf, item, x, y, height_pt, scale, font)
             continue
-        alpha, block = item
-        if alpha >= 1:
+        (stroke_alpha, fill_alpha), block = item
+        if stroke_alpha >= 1 and fill_alpha >= 1:
             pdf._out(f"{placed} {block.decode('ascii')} Q")
             continue
-        # Translucent paints (the legend's frame) take their alpha from an ExtGState.
-        with pdf.local_context(fill_opacity=alpha, stroke_opacity=alpha):
+        # Translucent paints (the legend's frame) take their alphas from an ExtGState.
+        with pdf.local_context(fill_opacity=fill_alpha, stroke_opacity=stroke_alpha):
             pdf._out(f"{placed} {block.decode('ascii')} Q")
 
 
 def _place_text(
     pdf: FPDF, item: _Text, x: float, y: float, height_pt: float, scale: float, font: FontChooser
 ) -> None:
-    """Draw one text line where matplotlib put it (fpdf2 measures from the top left)."""
+    """Draw one text line where matplotlib put it (fpdf2 measures from the top left).
+
+    Text is drawn opaque: the chart's labels have no alpha.
+    """
     # Figure points → the document's unit (pdf.k points each).
     left = x + item.x * scale / pdf.k
     baseline = y + (height_pt - item.y) * scale / pdf.k

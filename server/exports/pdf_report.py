@@ -263,12 +263,14 @@ class _ReportPDF(FPDF):
         """Add a font every report uses from its parse kept for the process (~10 ms a file).
 
         The parse (widths, glyph ids, metrics) never changes; what fpdf2 changes while
-        writing a document (the subset, the font tables it trims on output) is the
-        document's own: a fresh subset and a freshly opened, lazily read font file.
+        writing a document is the document's own: a fresh subset, a freshly opened, lazily
+        read font file (trimmed on output) and a font descriptor (numbered on output; two
+        documents written at once in one process must not share it).
         """
         font = copy.copy(_parsed_font(path, style))
         font.i = len(self.fonts) + 1
         font.fontkey = f"{family}{style}"
+        font.desc = copy.copy(font.desc)
         font.cw = copy.copy(font.cw)
         font.missing_glyphs = []
         font.biggest_size_pt = 0

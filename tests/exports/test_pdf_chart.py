@@ -10,6 +10,7 @@ import pytest
 import time_machine
 from fpdf import FPDF
 from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
 from matplotlib.text import Text
 from pypdf import PdfReader
 
@@ -231,3 +232,69 @@ def test_the_exported_chart_is_a_figure_whose_alt_text_says_what_it_shows(client
     assert alt.startswith("Symptom scores, 2 Nov – 1 Dec 2026. ")
     assert "3 of 30 days logged" in alt
     assert "Latest check-in 1 Dec 2026: total 14 of 40, level stable." in alt
+
+
+def test_a_translucent_face_leaves_its_edge_opaque() -> None:
+    """A patch with a 30 % face and an opaque edge: each keeps its own alpha, as in matplotlib."""
+    figure = Figure(figsize=(2, 1), facecolor="none")
+    figure.patches.append(
+        Rectangle(
+            (0.25, 0.25),
+            0.5,
+            0.5,
+            transform=figure.transFigure,
+            facecolor=(0, 0, 1, 0.3),
+            edgecolor=(1, 0, 0, 1),
+            linewidth=2,
+        )
+    )
+    pdf, _ = _page_of(figure)
+    (patch,) = _objects(pdf, pdfium_raw.FPDF_PAGEOBJ_PATH)
+    assert _colour(pdfium_raw.FPDFPageObj_GetFillColor, patch) in {
+        (0, 0, 255, 76),
+        (0, 0, 255, 77),
+    }
+    assert _colour(pdfium_raw.FPDFPageObj_GetStrokeColor, patch) == (255, 0, 0, 255)
+
+
+def test_a_scaled_figure_lands_where_it_is_placed_on_a_page_in_millimetres() -> None:
+    """At 50 % with its top left at (20 mm, 30 mm) of an A4 page, a line moves and shrinks."""
+    figure = _line_figure(color="black", linewidth=2)
+    width_pt, height_pt, items = figure_operations(figure)
+    pdf = FPDF(unit="mm", format="A4")
+    pdf.add_page()
+    place_figure(pdf, items, x=20, y=30, height_pt=height_pt, scale=0.5, font=lambda _: ("", ""))
+    (path,) = _objects(bytes(pdf.output()), pdfium_raw.FPDF_PAGEOBJ_PATH)
+    left, top = 20 * 72 / 25.4, (297 - 30) * 72 / 25.4  # A4 is 297 mm high
+    # The path's points are in the figure's points; its matrix places them on the page.
+    a, b, c, d, e, f = path.get_matrix().get()
+    raw = _points(path)
+    xs = [a * x + c * y + e for x, y in zip(raw[0::2], raw[1::2], strict=True)]
+    ys = [b * x + d * y + f for x, y in zip(raw[0::2], raw[1::2], strict=True)]
+    # The figure is 144 × 72 pt; at 50 % its line (at half height) spans 72 pt.
+    assert min(xs) == pytest.approx(left, abs=0.01)
+    assert max(xs) == pytest.approx(left + width_pt / 2, abs=0.01)
+    assert ys == pytest.approx([top - height_pt / 2 / 2] * len(ys), abs=0.01)
+    # Its 2 pt stroke is scaled with it: 1 pt on the page.
+    width = ctypes.c_float()
+    assert pdfium_raw.FPDFPageObj_GetStrokeWidth(path.raw, ctypes.byref(width))
+    assert width.value * a == pytest.approx(1.0) and a == pytest.approx(d)
+
+
+def test_rotated_text_reads_upwards_from_where_matplotlib_anchored_it() -> None:
+    """A label at 90° starts at its anchor and runs up the page, like a y-axis label."""
+    figure = Figure(figsize=(2, 2), facecolor="none")
+    figure.text(
+        0.5, 0.25, "Upwards", rotation=90, ha="left", va="baseline", rotation_mode="anchor"
+    )
+    pdf, _ = _page_of(figure)
+    textpage = pdfium.PdfDocument(pdf)[0].get_textpage()
+    assert textpage.get_text_range().startswith("Upwards")
+    origins = []
+    for index in range(len("Upwards")):
+        x, y = ctypes.c_double(), ctypes.c_double()
+        assert pdfium_raw.FPDFText_GetCharOrigin(textpage.raw, index, x, y)
+        origins.append((x.value, y.value))
+    assert origins[0] == pytest.approx((72, 36), abs=0.5)  # the anchor: (0.5, 0.25) of 144 pt
+    assert all(x == pytest.approx(72, abs=0.5) for x, _ in origins)
+    assert [y for _, y in origins] == sorted(y for _, y in origins)  # each letter higher up

@@ -12,6 +12,7 @@ from pathlib import Path
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_raw
 import pytest
+from fpdf import output as fpdf_output
 from hypothesis import given
 from hypothesis import strategies as st
 from matplotlib.figure import Figure
@@ -321,6 +322,39 @@ def test_a_report_does_not_depend_on_the_reports_made_before_it() -> None:
     build_pdf(_report(checkins=[Checkin(date=START, note=f"{CYRILLIC} 12345 ¿?")]))
     assert build_pdf(greek) == first
     assert pdf_report._parsed_font.cache_info().hits >= 2
+
+
+def test_a_report_written_while_another_is_written_is_unchanged(monkeypatch) -> None:
+    """Two documents in one process (gthread workers render two at once) share no font state.
+
+    The other document is written whole at the worst moment: after this one's fonts are
+    numbered, before its objects are serialised.
+    """
+    short = _report(checkins=_checkins(3, note="a plain note"), chart=None)
+    alone = build_pdf(short)
+    original = fpdf_output.OutputProducer._add_structure_tree
+    others: list[bytes] = []
+    started = []
+
+    def with_another_document_written(self):
+        if not started:  # once: the other document passes here too
+            started.append(True)
+            longer = _report(
+                checkins=_checkins(60, note="zz qq"),
+                end=START + timedelta(days=59),
+                days_logged=60,
+                days_in_range=60,
+                chart=None,
+            )
+            # Pages more than this one: its objects are numbered differently.
+            others.append(build_pdf(longer))
+        return original(self)
+
+    monkeypatch.setattr(
+        fpdf_output.OutputProducer, "_add_structure_tree", with_another_document_written
+    )
+    assert build_pdf(short) == alone
+    assert others and others[0] != alone
 
 
 def test_naive_produced_at_is_rejected() -> None:
