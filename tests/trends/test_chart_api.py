@@ -1,12 +1,12 @@
 """GET /trends/chart and the counselor's chart: flagged days, series and the SVG's words."""
 
-import xml.etree.ElementTree as ET
 from datetime import UTC, date, datetime
 
 import pytest
 import time_machine
 
-SVG = "{http://www.w3.org/2000/svg}"
+from tests.charts import SVG, get_svg, markers, texts
+
 RANGE = "from=2026-11-02&to=2026-12-01"
 CALM = {"nausea": 3, "aches": 3, "anxiety": 3, "insomnia": 3, "used_opioids": False}
 # First check-in on 10 Nov; opioid use after three days without on 14 Nov (overdose risk);
@@ -40,28 +40,8 @@ def patient(factory):
     return person
 
 
-def svg_of(client, path: str, headers: dict) -> ET.Element:
-    """GET an SVG chart and parse it."""
-    response = client.get(path, headers=headers)
-    assert response.status_code == 200, response.data
-    assert response.mimetype == "image/svg+xml"
-    return ET.fromstring(response.data)
-
-
-def texts(root: ET.Element) -> list[str]:
-    """Every <text> element's words."""
-    return ["".join(t.itertext()) for t in root.iter(f"{SVG}text")]
-
-
-def markers(root: ET.Element, gid: str) -> int:
-    """How many markers the group with this id draws."""
-    groups = [g for g in root.iter(f"{SVG}g") if g.get("id") == gid]
-    assert len(groups) == 1, gid
-    return len(list(groups[0].iter(f"{SVG}use")))
-
-
 def test_flagged_days_come_from_the_judgement(client, patient):
-    root = svg_of(client, f"/api/v1/trends/chart?format=svg&{RANGE}", patient.headers)
+    root = get_svg(client, f"/api/v1/trends/chart?format=svg&{RANGE}", patient.headers)
     assert markers(root, "flag-crisis") == 1
     assert markers(root, "flag-overdose_risk") == 1
     assert markers(root, "flag-dehydration_risk") == 1
@@ -78,10 +58,10 @@ def test_flagged_days_come_from_the_judgement(client, patient):
 
 
 def test_default_series_are_unchanged_and_vomiting_is_asked_for(client, patient):
-    default = texts(svg_of(client, f"/api/v1/trends/chart?format=svg&{RANGE}", patient.headers))
+    default = texts(get_svg(client, f"/api/v1/trends/chart?format=svg&{RANGE}", patient.headers))
     assert {"Nausea", "Aches", "Anxiety", "Insomnia", "Total"} <= set(default)
     assert "Vomiting" not in default
-    root = svg_of(
+    root = get_svg(
         client,
         f"/api/v1/trends/chart?format=svg&{RANGE}&series=total,vomiting,diarrhea",
         patient.headers,
@@ -105,7 +85,7 @@ def test_counselor_chart_takes_series_and_shows_the_same_flags(client, factory, 
     counselor = factory.counselor()
     factory.share(patient, counselor)
     path = f"/api/v1/patients/{patient.id}/trends/chart?format=svg&{RANGE}"
-    root = svg_of(client, f"{path}&series=vomiting", counselor.headers)
+    root = get_svg(client, f"{path}&series=vomiting", counselor.headers)
     assert "Vomiting" in texts(root)
     assert markers(root, "flag-dehydration_risk") == 1
     assert markers(root, "flag-crisis") == 1

@@ -1,14 +1,13 @@
 """Instrument panels in the patient's and a counselor's chart, results made through the API."""
 
-import xml.etree.ElementTree as ET
 from datetime import UTC, date, datetime
 
 import pytest
 import time_machine
 
 from server.vocabulary import SCOPES
+from tests.charts import SVG, get_svg, group, markers, texts
 
-SVG = "{http://www.w3.org/2000/svg}"
 RANGE = "from=2026-11-02&to=2026-12-01"
 GOSSOP = "sows-gossop-10"
 CHECKIN = {"nausea": 3, "aches": 3, "anxiety": 3, "insomnia": 3, "used_opioids": False}
@@ -35,27 +34,6 @@ def recorded(factory):
         assessor, patient, resting_pulse=4, sweating=4, restlessness=5, pupil_size=5
     )  # 1 Dec: 18, moderate
     return patient, assessor
-
-
-def get_svg(client, path: str, headers: dict) -> ET.Element:
-    response = client.get(path, headers=headers)
-    assert response.status_code == 200, response.data
-    assert response.mimetype == "image/svg+xml"
-    return ET.fromstring(response.data)
-
-
-def texts(root: ET.Element) -> list[str]:
-    return ["".join(t.itertext()) for t in root.iter(f"{SVG}text")]
-
-
-def group(root: ET.Element, gid: str) -> ET.Element | None:
-    return next((g for g in root.iter(f"{SVG}g") if g.get("id") == gid), None)
-
-
-def markers(root: ET.Element, gid: str) -> int:
-    found = group(root, gid)
-    assert found is not None, gid
-    return len(list(found.iter(f"{SVG}use")))
 
 
 def test_patient_chart_draws_each_instrument_on_its_own_axis(client, recorded):
