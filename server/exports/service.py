@@ -4,6 +4,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from server.auth.models import Principal
 from server.checkins import service as checkins_service
@@ -229,6 +230,25 @@ def _batched(chunks: Iterable[str], size: int) -> Iterator[str]:
         yield "".join(buffer)
 
 
+def _streamed_rows(
+    patient: Principal, start: date, end: date, include_notes: bool
+) -> Callable[[], Iterator[Any]]:
+    """The range's rows with their episode days, read in pages when the stream asks.
+
+    The query and the episodes are prepared now, inside the request's session; the pages
+    are read later on a connection of their own, while the response streams.
+    """
+    query = checkins_service.export_rows_query(patient.id, start, end, include_notes=include_notes)
+    engine = db.engine
+    number = episodes_service.day_numbering(patient)
+
+    def rows() -> Iterator[Any]:
+        paged = checkins_service.paged_export_rows(engine, query, EXPORT_PAGE_ROWS)
+        return checkins_service.with_episode_days(paged, number, include_notes=include_notes)
+
+    return rows
+
+
 def _prepare_csv(
     patient: Principal,
     start: date,
@@ -238,15 +258,11 @@ def _prepare_csv(
     instruments: list[Recorded],
 ) -> Render:
     """Nothing is read up front: rows are paged while the response streams."""
-    query = checkins_service.export_rows_query(patient.id, start, end, include_notes=include_notes)
-    engine = db.engine
-    number = episodes_service.day_numbering(patient)
+    rows = _streamed_rows(patient, start, end, include_notes)
 
     def render() -> Iterator[str]:
-        paged = checkins_service.paged_export_rows(engine, query, EXPORT_PAGE_ROWS)
-        rows = checkins_service.with_episode_days(paged, number, include_notes=include_notes)
         chunks = iter_csv(
-            rows,
+            rows(),
             start=start,
             end=end,
             produced_at=produced_at,
@@ -334,19 +350,15 @@ def _prepare_fhir(
     instruments: list[Recorded],
 ) -> Render:
     """Nothing is read up front: days are paged and encoded while the response streams."""
-    query = checkins_service.export_rows_query(patient.id, start, end, include_notes=include_notes)
-    engine = db.engine
+    rows = _streamed_rows(patient, start, end, include_notes)
     patient_id, display_name = patient.id, patient.display_name
     base_url = settings().fhir_base_url
-    number = episodes_service.day_numbering(patient)
 
     def render() -> Iterator[str]:
-        paged = checkins_service.paged_export_rows(engine, query, EXPORT_PAGE_ROWS)
-        rows = checkins_service.with_episode_days(paged, number, include_notes=include_notes)
         chunks = iter_bundle(
             patient_id=patient_id,
             display_name=display_name,
-            checkins=rows,
+            checkins=rows(),
             start=start,
             end=end,
             produced_at=produced_at,
