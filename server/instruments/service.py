@@ -574,37 +574,26 @@ def recorded_in_range(patient_id: str, start: date, end: date) -> list[Recorded]
             InstrumentObservation.date.between(start, end),
         )
     )
-    recorded = [
-        Recorded(
-            id=row.id,
-            instrument_id=row.instrument_id,
-            instrument_version=row.instrument_version,
-            day=row.date,
-            recorded_at=row.updated_at,
-            observed_at=None,
-            items=dict(row.items),
-            total=row.total,
-            band=row.band,
-        )
-        for row in responses
-    ]
-    recorded += [
-        Recorded(
-            id=row.id,
-            instrument_id=row.instrument_id,
-            instrument_version=row.instrument_version,
-            day=row.date,
-            recorded_at=row.created_at,
-            observed_at=row.observed_at,
-            items=dict(row.items),
-            total=row.total,
-            band=row.band,
-        )
-        for row in observations
-    ]
+    recorded = [_recorded(row, row.updated_at, None) for row in responses]
+    recorded += [_recorded(row, row.created_at, row.observed_at) for row in observations]
     # The id last: two results at the same moment still come in one stable order.
     recorded.sort(key=lambda r: (r.day, r.observed_at or r.recorded_at, r.instrument_id, r.id))
     return recorded
+
+
+def _recorded(row, recorded_at: datetime, observed_at: datetime | None) -> Recorded:
+    """A stored response or observation as an export reads it."""
+    return Recorded(
+        id=row.id,
+        instrument_id=row.instrument_id,
+        instrument_version=row.instrument_version,
+        day=row.date,
+        recorded_at=recorded_at,
+        observed_at=observed_at,
+        items=dict(row.items),
+        total=row.total,
+        band=row.band,
+    )
 
 
 # --- Reads for judgement and trends ------------------------------------------------------
